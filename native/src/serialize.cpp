@@ -1,0 +1,67 @@
+// Writing PyTorch's own file format (torch.save's zip container + pickle) through libtorch's
+// pickler. The managed side builds a tree of dicts/lists/scalars/tensors with these calls and asks
+// for the bytes; Python's torch.load reads them.
+//
+// Reading is done in managed code (src/Torch/Serialization): libtorch 1.13's unpickler turns the
+// collections.OrderedDict that every Python state_dict is into None, so it cannot load them.
+#include "shim.h"
+
+#include <cstdlib>
+
+using mls::T;
+
+namespace {
+c10::IValue& V(void* h) { return *static_cast<c10::IValue*>(h); }
+}  // namespace
+
+/// kind: 0 None, 1 bool(i), 2 int(i), 3 float(d), 4 string(s), 5 tensor(t), 6 empty dict
+/// (str keys), 7 empty list
+MLS_API void* mls_ivalue_new(int kind, int64_t i, double d, const char* s, void* t) {
+  MLS_TRY
+  switch (kind) {
+    case 0: return new c10::IValue();
+    case 1: return new c10::IValue(i != 0);
+    case 2: return new c10::IValue(i);
+    case 3: return new c10::IValue(d);
+    case 4: return new c10::IValue(std::string(s));
+    case 5: return new c10::IValue(T(t));
+    case 6:
+      return new c10::IValue(c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get()));
+    case 7: return new c10::IValue(c10::impl::GenericList(c10::AnyType::get()));
+  }
+  TORCH_CHECK_VALUE(false, "unknown ivalue kind ", kind);
+  MLS_CATCH(nullptr)
+}
+
+MLS_API void mls_ivalue_free(void* h) { delete static_cast<c10::IValue*>(h); }
+
+MLS_API int mls_ivalue_dict_set(void* dict, const char* key, void* value) {
+  MLS_TRY
+  TORCH_CHECK_TYPE(V(dict).isGenericDict(), "not a dict");
+  V(dict).toGenericDict().insert_or_assign(std::string(key), V(value));
+  return 0;
+  MLS_CATCH_INT
+}
+
+MLS_API int mls_ivalue_list_append(void* list, void* value) {
+  MLS_TRY
+  TORCH_CHECK_TYPE(V(list).isList(), "not a list");
+  V(list).toList().push_back(V(value));
+  return 0;
+  MLS_CATCH_INT
+}
+
+/// Pickles the value into torch.save's zip format. Returns a malloc'd buffer (free with
+/// mls_buffer_free) and its length.
+MLS_API void* mls_pickle_save(void* value, int64_t* length) {
+  MLS_TRY
+  std::vector<char> bytes = torch::jit::pickle_save(V(value));
+  void* out = std::malloc(bytes.size() == 0 ? 1 : bytes.size());
+  if (!out) throw std::bad_alloc();
+  std::memcpy(out, bytes.data(), bytes.size());
+  *length = static_cast<int64_t>(bytes.size());
+  return out;
+  MLS_CATCH(nullptr)
+}
+
+MLS_API void mls_buffer_free(void* p) { std::free(p); }
