@@ -1,0 +1,26 @@
+namespace MLLrSched.Backend;
+
+/// <summary>A named tensor of a model: a parameter or a buffer, under its PyTorch state_dict key.</summary>
+/// <param name="Name">The dotted name, e.g. <c>0.weight</c> or <c>features.3.running_mean</c>.</param>
+/// <param name="Tensor">The tensor itself (not a copy).</param>
+public readonly record struct NamedTensor(string Name, ITensor Tensor);
+
+/// <summary>
+/// What the training loop needs of a model, whatever backend it lives on: its parameters and buffers
+/// by name, train/eval mode, and a forward pass.
+/// </summary>
+public interface IModel
+{
+    /// <summary>The backend the model's tensors live on.</summary>
+    IBackend Backend { get; }
+    /// <summary>Trainable parameters in registration order (PyTorch's <c>named_parameters()</c>).</summary>
+    IReadOnlyList<NamedTensor> NamedParameters();
+    /// <summary>Buffers such as BatchNorm running statistics (PyTorch's <c>named_buffers()</c>).</summary>
+    IReadOnlyList<NamedTensor> NamedBuffers();
+    /// <summary>True in training mode.</summary>
+    bool IsTraining { get; }
+    /// <summary>Switches training mode (dropout, batch statistics) on or off.</summary>
+    void SetTraining(bool training);
+    /// <summary>Runs the model on a batch.</summary>
+    ITensor Forward(ITensor input);
+}

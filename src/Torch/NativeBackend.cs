@@ -1,0 +1,72 @@
+using MLLrSched.Backend;
+using MLLrSched.Torch.Native;
+using N = MLLrSched.Torch.Native.NativeMethods;
+
+namespace MLLrSched.Torch;
+
+/// <summary>The default backend: libtorch through the native shim. Tensors are <see cref="Tensor"/>.</summary>
+public sealed class NativeBackend : IBackend
+{
+    /// <summary>The single instance.</summary>
+    public static readonly NativeBackend Instance = new();
+
+    private NativeBackend() { }
+
+    /// <inheritdoc />
+    public string Name => "libtorch-native";
+
+    /// <inheritdoc />
+    public Device ResolveDevice(Device requested, bool fallbackToCpu) => Torch.ResolveDevice(requested, fallbackToCpu);
+
+    /// <inheritdoc />
+    public ITensor FromArray(ReadOnlySpan<float> data, long[] shape, Device device) => Tensor.FromArray(data, shape, device);
+    /// <inheritdoc />
+    public ITensor FromArray(ReadOnlySpan<double> data, long[] shape, Device device) => Tensor.FromArray(data, shape, device);
+    /// <inheritdoc />
+    public ITensor FromArray(ReadOnlySpan<long> data, long[] shape, Device device) => Tensor.FromArray(data, shape, device);
+    /// <inheritdoc />
+    public ITensor Zeros(long[] shape, DType dtype, Device device) => Tensor.Zeros(shape, dtype, device);
+    /// <inheritdoc />
+    public ITensor Scalar(double value, DType dtype, Device device) => Tensor.Scalar(value, dtype, device);
+    /// <inheritdoc />
+    public ITensor Cat(IReadOnlyList<ITensor> tensors, long dim) => Tensor.Cat(Natives(tensors), dim);
+    /// <inheritdoc />
+    public ITensor Stack(IReadOnlyList<ITensor> tensors, long dim) => Tensor.Stack(Natives(tensors), dim);
+    /// <inheritdoc />
+    public IDisposable NewScope() => TensorScope.Open();
+    /// <inheritdoc />
+    public IDisposable NoGrad() => Torch.NoGrad();
+    /// <inheritdoc />
+    public bool IsGradEnabled => Torch.IsGradEnabled;
+    /// <inheritdoc />
+    public void ManualSeed(long seed) => Torch.ManualSeed(seed);
+    /// <inheritdoc />
+    public byte[] GetRngState() => Generator.GetDefaultState();
+    /// <inheritdoc />
+    public void SetRngState(byte[] state) => Generator.SetDefaultState(state);
+    /// <inheritdoc />
+    public IFusedKernels? Fused => FusedKernels.Instance;
+
+    /// <inheritdoc />
+    public unsafe ITensor[] ForeachNorm(IReadOnlyList<ITensor> tensors, double p)
+    {
+        var list = Natives(tensors);
+        var handles = Tensor.Handles(list);
+        var output = new IntPtr[handles.Length];
+        fixed (IntPtr* a = handles)
+        fixed (IntPtr* o = output)
+            NativeErrors.Check(N.mls_foreach((int)ForeachOp.Norm, a, null, handles.Length, p, o));
+        GC.KeepAlive(list);
+        var result = new ITensor[output.Length];
+        for (var i = 0; i < output.Length; i++) result[i] = Tensor.FromHandle(output[i]);
+        return result;
+    }
+
+    internal static Tensor[] Natives(IReadOnlyList<ITensor> tensors)
+    {
+        var r = new Tensor[tensors.Count];
+        for (var i = 0; i < r.Length; i++)
+            r[i] = tensors[i] as Tensor ?? throw new ArgumentException($"Tensor {i} is a {tensors[i].GetType().Name}, not a libtorch-native Tensor.");
+        return r;
+    }
+}
