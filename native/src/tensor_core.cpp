@@ -400,3 +400,14 @@ MLS_API int mls_cuda_device_count() {
 MLS_API int mls_cuda_synchronize(int device) {
   MLS_TRY torch::cuda::synchronize(device); return 0; MLS_CATCH_INT
 }
+
+/// Replaces the tensor's data (device/dtype may change) keeping the same autograd identity, as
+/// Module.to() does for parameters: `param.data = new_data`.
+MLS_API int mls_tensor_set_data(void* h, void* src) {
+  MLS_TRY T(h).set_data(T(src)); return 0; MLS_CATCH_INT
+}
+
+/// A second handle to the same tensor (same data, same autograd identity).
+MLS_API void* mls_tensor_alias(void* h) {
+  MLS_TRY return wrap(T(h)); MLS_CATCH(nullptr)
+}

@@ -24,25 +24,25 @@ public sealed class Generator : IDisposable
     }
 
     /// <summary>The full generator state (to save in a checkpoint).</summary>
-    public byte[] GetState() => GetState(Handle, this);
+    public byte[] GetState() => ReadState(Handle, this);
 
     /// <summary>Restores a state from <see cref="GetState"/>.</summary>
-    public void SetState(byte[] state) => SetState(Handle, state, this);
+    public void SetState(byte[] state) => WriteState(Handle, state, this);
 
     /// <summary>State of libtorch's default CPU generator.</summary>
-    public static byte[] GetDefaultState() => GetState(IntPtr.Zero, null);
+    public static byte[] GetDefaultState() => ReadState(IntPtr.Zero, null);
 
     /// <summary>Restores libtorch's default CPU generator.</summary>
-    public static void SetDefaultState(byte[] state) => SetState(IntPtr.Zero, state, null);
+    public static void SetDefaultState(byte[] state) => WriteState(IntPtr.Zero, state, null);
 
-    private static byte[] GetState(IntPtr h, object? keep)
+    private static byte[] ReadState(IntPtr h, object? keep)
     {
         using var t = Tensor.FromHandle(N.mls_generator_get_state(h));
         GC.KeepAlive(keep);
         return t.ToArray<byte>();
     }
 
-    private static void SetState(IntPtr h, byte[] state, object? keep)
+    private static void WriteState(IntPtr h, byte[] state, object? keep)
     {
         ArgumentNullException.ThrowIfNull(state);
         using var t = Tensor.FromArray<byte>(state);

@@ -17,6 +17,8 @@ public sealed partial class Tensor
     public Tensor Clone() => Wrap(N.mls_tensor_clone(Handle));
     /// <summary>A tensor sharing this one's data but outside the autograd graph.</summary>
     public Tensor Detach() => Wrap(N.mls_tensor_detach(Handle));
+    /// <summary>A second handle to this very tensor (same data and autograd identity); dispose it independently.</summary>
+    public Tensor Alias() => Wrap(N.mls_tensor_alias(Handle));
     /// <summary>A contiguous tensor with the same values (this data when already contiguous).</summary>
     public Tensor Contiguous() => Wrap(N.mls_tensor_contiguous(Handle));
 
@@ -44,6 +46,21 @@ public sealed partial class Tensor
         NativeErrors.Check(N.mls_tensor_copy_(Handle, source.Handle));
         GC.KeepAlive(this);
         GC.KeepAlive(source);
+        return this;
+    }
+
+    /// <summary>
+    /// In place: makes this tensor hold <paramref name="source"/>'s data (shape, dtype and device may change) while
+    /// keeping its identity, like PyTorch's <c>param.data = source</c>. Used to move parameters between devices
+    /// without breaking references held by optimizers.
+    /// </summary>
+    public Tensor SetData_(Tensor source)
+    {
+        NativeErrors.Check(N.mls_tensor_set_data(Handle, source.Handle));
+        GC.KeepAlive(this);
+        GC.KeepAlive(source);
+        _shape = null;
+        _dtype = -1;
         return this;
     }
 

@@ -62,6 +62,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] public static partial IntPtr mls_tensor_contiguous(IntPtr h);
     [LibraryImport(Lib)] public static partial IntPtr mls_tensor_to(IntPtr h, int dtype, int deviceType, int deviceIndex, int copy);
     [LibraryImport(Lib)] public static partial int mls_tensor_copy_(IntPtr self, IntPtr src);
+    [LibraryImport(Lib)] public static partial int mls_tensor_set_data(IntPtr h, IntPtr src);
+    [LibraryImport(Lib)] public static partial IntPtr mls_tensor_alias(IntPtr h);
 
     // shape
     [LibraryImport(Lib)] public static partial IntPtr mls_tensor_reshape(IntPtr h, long* shape, int ndim);
