@@ -28,6 +28,9 @@ MLS_API const char* mls_grad_fn_name(void* h) {
   MLS_TRY
   auto fn = T(h).grad_fn();
   name = fn ? fn->name() : "";
+  // C++ reports the qualified name (torch::autograd::generated::MulBackward0); Python shows the last part.
+  const auto pos = name.rfind("::");
+  if (pos != std::string::npos) name = name.substr(pos + 2);
   return name.c_str();
   MLS_CATCH(nullptr)
 }
