@@ -15,7 +15,7 @@ public sealed class Sequential : Module
     }
 
     /// <summary>Creates the container with named children (PyTorch's OrderedDict form).</summary>
-    public Sequential(params (string Name, Module Module)[] modules)
+    public Sequential(IEnumerable<(string Name, Module Module)> modules)
     {
         foreach (var (name, m) in modules) Add(name, m);
     }
