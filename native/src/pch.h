@@ -10,6 +10,7 @@
 #include <torch/csrc/api/include/torch/cuda.h>
 #include <torch/csrc/api/include/torch/version.h>
 #include <torch/csrc/jit/serialization/pickle.h>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <string>

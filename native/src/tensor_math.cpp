@@ -418,3 +418,18 @@ MLS_API void* mls_sparse_mask(void* dense, void* mask) {
 MLS_API int mls_sparse_is_coalesced(void* a) {
   MLS_TRY return T(a).is_coalesced() ? 1 : 0; MLS_CATCH(-1)
 }
+
+// ---------------------------------------------------------------- diagnostics
+
+/// Runs `iterations` out-of-place adds in C++ and returns the elapsed nanoseconds: the libtorch-only
+/// cost of a small op, against which the benchmarks measure the binding's (and Python's) per-call overhead.
+MLS_API int64_t mls_diag_add_loop(void* a, void* b, int64_t iterations) {
+  MLS_TRY
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < iterations; ++i) {
+    at::Tensor c = at::add(T(a), T(b));
+  }
+  const auto end = std::chrono::steady_clock::now();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
+  MLS_CATCH(-1)
+}

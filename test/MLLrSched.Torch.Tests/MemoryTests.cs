@@ -51,6 +51,9 @@ public class MemoryTests
         }
 
         for (var i = 0; i < 2_000; i++) Step(); // warm up allocator caches and JIT
+        var live = Tensor.LiveCount;
+        for (var i = 0; i < 10; i++) Step();
+        Assert.AreEqual(live, Tensor.LiveCount, "a training step must release every tensor it creates");
         Settle();
         var before = RssBytes();
         var sw = Stopwatch.StartNew();

@@ -175,4 +175,5 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] public static partial int mls_fused_sgd(IntPtr param, IntPtr grad, IntPtr momentumBuf, double lr, double momentum, double dampening, double weightDecay, int nesterov, int first, int maximize);
     [LibraryImport(Lib)] public static partial int mls_fused_ema(IntPtr* shadows, IntPtr* parameters, long count, double decay);
     [LibraryImport(Lib)] public static partial int mls_stream_triad(IntPtr a, IntPtr b, IntPtr c, double s);
+    [LibraryImport(Lib)] public static partial long mls_diag_add_loop(IntPtr a, IntPtr b, long iterations);
 }
