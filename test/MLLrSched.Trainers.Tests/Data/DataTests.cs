@@ -1,0 +1,115 @@
+using MLLrSched.Data;
+
+namespace MLLrSched.Trainers.Tests.Data;
+
+[TestClass]
+public class DataTests
+{
+    private static string TempCsv(string content)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"mllrsched-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    [TestMethod]
+    public void FashionMnistLoadsFromTheDebianPackage()
+    {
+        if (!Directory.Exists(FashionMnist.DefaultDirectory)) Assert.Inconclusive("dataset-fashion-mnist is not installed");
+        var test = FashionMnist.Load(train: false);
+        Assert.AreEqual(10_000, test.Count);
+        CollectionAssert.AreEqual(new long[] { 784 }, test.SampleShape);
+        Assert.AreEqual(10, test.ClassCount);
+        Assert.AreEqual(1000, test.ClassLabels!.Count(l => l == 3), "the test split is balanced: 1000 per class");
+        var max = 0f;
+        foreach (var v in test.Features) max = Math.Max(max, v);
+        Assert.IsTrue(max <= 1f && max > 0.9f, "pixels are scaled to [0, 1]");
+        var images = FashionMnist.Load(train: false, imageShape: true);
+        CollectionAssert.AreEqual(new long[] { 1, 28, 28 }, images.SampleShape);
+    }
+
+    [TestMethod]
+    public void MissingDataFileIsNamed()
+    {
+        var e = Assert.ThrowsExactly<FileNotFoundException>(() => FashionMnist.Load("/nonexistent/dir"));
+        StringAssert.Contains(e.Message, "train-images-idx3-ubyte");
+        StringAssert.Contains(e.Message, "dataset-fashion-mnist");
+        var c = Assert.ThrowsExactly<FileNotFoundException>(() => CsvDataset.Load("/nonexistent/data.csv"));
+        StringAssert.Contains(c.Message, "/nonexistent/data.csv");
+    }
+
+    [TestMethod]
+    public void CsvClassificationAndRegression()
+    {
+        var path = TempCsv("a,b,id,label\n1,2,x,0\n3,4,y,2\n5,6,z,1\n");
+        try
+        {
+            var ds = CsvDataset.Load(path, new CsvOptions { LabelColumn = "label", IgnoreColumns = ["id"] });
+            Assert.AreEqual(3, ds.Count);
+            Assert.AreEqual(3, ds.ClassCount);
+            CollectionAssert.AreEqual(new[] { 1f, 2f, 3f, 4f, 5f, 6f }, ds.Features.ToArray());
+            CollectionAssert.AreEqual(new long[] { 0, 2, 1 }, ds.ClassLabels!.ToArray());
+            var reg = CsvDataset.Load(path, new CsvOptions { LabelColumn = "b", LabelKind = LabelKind.Regression, IgnoreColumns = ["id"] });
+            CollectionAssert.AreEqual(new[] { 2f, 4f, 6f }, reg.Targets.ToArray());
+        }
+        finally { File.Delete(path); }
+    }
+
+    [TestMethod]
+    public void CsvErrorsNameFileLineAndColumn()
+    {
+        var path = TempCsv("a,b,label\n1,2,0\n3,oops,1\n");
+        try
+        {
+            var e = Assert.ThrowsExactly<InvalidDataException>(() => CsvDataset.Load(path));
+            StringAssert.Contains(e.Message, "line 3, column 'b': 'oops' is not a finite number");
+            var m = Assert.ThrowsExactly<InvalidDataException>(() => CsvDataset.Load(path, new CsvOptions { LabelColumn = "target" }));
+            StringAssert.Contains(m.Message, "no column 'target'. Columns: a, b, label");
+        }
+        finally { File.Delete(path); }
+    }
+
+    [TestMethod]
+    public void DatasetValidationNamesSampleAndValue()
+    {
+        var nan = Assert.ThrowsExactly<ArgumentException>(() =>
+            InMemoryDataset.ForClassification([1, float.NaN, 3, 4], [2], [0, 1], 2, "toy"));
+        StringAssert.Contains(nan.Message, "toy: feature 1 of sample 0 is NaN");
+        var label = Assert.ThrowsExactly<ArgumentException>(() =>
+            InMemoryDataset.ForClassification([1, 2, 3, 4], [2], [0, 5], 3, "toy"));
+        StringAssert.Contains(label.Message, "label 5 of sample 1 is outside [0, 3)");
+        var empty = Assert.ThrowsExactly<ArgumentException>(() => InMemoryDataset.ForClassification([], [2], [], 2, "toy"));
+        StringAssert.Contains(empty.Message, "empty");
+        var ragged = Assert.ThrowsExactly<ArgumentException>(() => InMemoryDataset.ForClassification([1, 2, 3], [2], [0], 2, "toy"));
+        StringAssert.Contains(ragged.Message, "not a whole number of samples");
+    }
+
+    [TestMethod]
+    public void LoaderShufflesDeterministicallyAndResumesFromPosition()
+    {
+        var n = 10;
+        var ds = InMemoryDataset.ForClassification(Enumerable.Range(0, n).Select(i => (float)i).ToArray(), [1], Enumerable.Range(0, n).Select(i => (long)(i % 2)).ToArray(), 2);
+        List<float> Epoch(DataLoader l)
+        {
+            var seen = new List<float>();
+            while (!l.EpochDone) seen.AddRange(l.Next().Features);
+            return seen;
+        }
+        var a = new DataLoader(ds, 3, shuffle: true, seed: 7);
+        var first = Epoch(a);
+        CollectionAssert.AreEquivalent(Enumerable.Range(0, n).Select(i => (float)i).ToList(), first);
+        Assert.AreEqual(4, a.BatchesPerEpoch);
+        a.NextEpoch();
+        var second = Epoch(a);
+        CollectionAssert.AreNotEqual(first, second, "each epoch has its own permutation");
+        CollectionAssert.AreEqual(first, Epoch(new DataLoader(ds, 3, shuffle: true, seed: 7)), "same seed, same order");
+
+        var resumed = new DataLoader(ds, 3, shuffle: true, seed: 7) { Position = new DataPosition(1, 2) };
+        CollectionAssert.AreEqual(second.Skip(6).ToList(), Epoch(resumed), "resuming at (epoch 1, batch 2) replays the rest of epoch 1");
+
+        var ordered = new DataLoader(ds, 4, shuffle: false, dropLast: true);
+        Assert.AreEqual(2, ordered.BatchesPerEpoch);
+        CollectionAssert.AreEqual(Enumerable.Range(0, 8).Select(i => (float)i).ToList(), Epoch(ordered));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DataLoader(ds, 0));
+    }
+}
