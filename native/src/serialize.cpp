@@ -15,7 +15,7 @@ c10::IValue& V(void* h) { return *static_cast<c10::IValue*>(h); }
 }  // namespace
 
 /// kind: 0 None, 1 bool(i), 2 int(i), 3 float(d), 4 string(s), 5 tensor(t), 6 empty dict
-/// (str keys), 7 empty list
+/// (str keys), 7 empty list, 8 empty dict (int keys: PyTorch optimizer state_dicts key by index)
 MLS_API void* mls_ivalue_new(int kind, int64_t i, double d, const char* s, void* t) {
   MLS_TRY
   switch (kind) {
@@ -28,6 +28,8 @@ MLS_API void* mls_ivalue_new(int kind, int64_t i, double d, const char* s, void*
     case 6:
       return new c10::IValue(c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get()));
     case 7: return new c10::IValue(c10::impl::GenericList(c10::AnyType::get()));
+    case 8:
+      return new c10::IValue(c10::impl::GenericDict(c10::IntType::get(), c10::AnyType::get()));
   }
   TORCH_CHECK_VALUE(false, "unknown ivalue kind ", kind);
   MLS_CATCH(nullptr)
@@ -38,9 +40,31 @@ MLS_API void mls_ivalue_free(void* h) { delete static_cast<c10::IValue*>(h); }
 MLS_API int mls_ivalue_dict_set(void* dict, const char* key, void* value) {
   MLS_TRY
   TORCH_CHECK_TYPE(V(dict).isGenericDict(), "not a dict");
+  TORCH_CHECK_TYPE(V(dict).toGenericDict().keyType()->kind() == c10::TypeKind::StringType,
+                   "dict keys are not strings");
   V(dict).toGenericDict().insert_or_assign(std::string(key), V(value));
   return 0;
   MLS_CATCH_INT
+}
+
+MLS_API int mls_ivalue_dict_set_int(void* dict, int64_t key, void* value) {
+  MLS_TRY
+  TORCH_CHECK_TYPE(V(dict).isGenericDict(), "not a dict");
+  TORCH_CHECK_TYPE(V(dict).toGenericDict().keyType()->kind() == c10::TypeKind::IntType,
+                   "dict keys are not ints");
+  V(dict).toGenericDict().insert_or_assign(c10::IValue(key), V(value));
+  return 0;
+  MLS_CATCH_INT
+}
+
+/// A tuple of copies of the n values (tuples are immutable, so they are built in one go).
+MLS_API void* mls_ivalue_tuple_new(void** items, int64_t n) {
+  MLS_TRY
+  std::vector<c10::IValue> elements;
+  elements.reserve(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k) elements.push_back(V(items[k]));
+  return new c10::IValue(c10::ivalue::Tuple::create(std::move(elements)));
+  MLS_CATCH(nullptr)
 }
 
 MLS_API int mls_ivalue_list_append(void* list, void* value) {
