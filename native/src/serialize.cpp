@@ -6,6 +6,10 @@
 // collections.OrderedDict that every Python state_dict is into None, so it cannot load them.
 #include "shim.h"
 
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/export.h>
+#include <torch/csrc/jit/serialization/pickler.h>
+
 #include <cstdlib>
 
 using mls::T;
@@ -89,3 +93,47 @@ MLS_API void* mls_pickle_save(void* value, int64_t* length) {
 }
 
 MLS_API void mls_buffer_free(void* p) { std::free(p); }
+
+/// Receives the file's bytes in order; returns how many it took (fewer aborts the save).
+typedef int64_t (*mls_write_fn)(void* ctx, const void* data, int64_t size);
+
+/// torch.save's zip format for the value, handed to `write` piece by piece: each storage goes
+/// straight from the tensor's memory to the callback, so saving costs no copy of the model (the
+/// buffered mls_pickle_save copies it two or three times into fresh memory).
+///
+/// Unlike mls_pickle_save (torch::jit::pickle_save), containers are written without TorchScript type
+/// tags: a tag is a call to torch.jit._pickle.restore_type_tag, which torch.load(weights_only=True) —
+/// the default since PyTorch 2.6 — refuses. Untagged, the file needs only the globals torch.save
+/// itself writes (rebuild functions, storage classes, OrderedDict).
+MLS_API int mls_pickle_save_to(void* value, mls_write_fn write, void* ctx) {
+  MLS_TRY
+  std::vector<char> pickle_data;
+  torch::jit::Pickler pickler(
+      [&](const char* buf, size_t size) { pickle_data.insert(pickle_data.end(), buf, buf + size); },
+      /*tensor_table=*/nullptr, /*type_renamer=*/nullptr, /*memoized_class_types=*/nullptr,
+      /*get_tensor_id=*/nullptr, /*tag_aggregates=*/false);
+  pickler.protocol();
+  pickler.pushIValue(V(value));
+  pickler.stop();
+  caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, size_t size) -> size_t {
+    const int64_t took = write(ctx, data, static_cast<int64_t>(size));
+    return took < 0 ? 0 : static_cast<size_t>(took);
+  });
+  torch::jit::writeArchiveAndTensors("data", pickle_data.data(), pickle_data.size(),
+                                     pickler.tensorData(), writer);
+  writer.writeEndOfFile();  // here rather than in the destructor, so a failed write is reported
+  return 0;
+  MLS_CATCH_INT
+}
+
+/// The first byte of a non-empty, contiguous, dense CPU tensor's memory (the reader fills fresh
+/// tensors in place).
+MLS_API void* mls_tensor_data_ptr(void* t) {
+  MLS_TRY
+  const at::Tensor& x = T(t);
+  TORCH_CHECK_VALUE(x.device().is_cpu() && x.layout() == at::kStrided && x.is_contiguous() &&
+                        x.numel() > 0,
+                    "data_ptr needs a non-empty contiguous dense CPU tensor");
+  return x.data_ptr();
+  MLS_CATCH(nullptr)
+}

@@ -23,16 +23,21 @@ JSON encoding of a value (shared by both directions):
   tensor -> {"tensor": {"dtype": "float32", "shape": [...], "strides": [...], "storage_offset": n,
              "requires_grad": false, "values": [...row-major, floats as numbers or "nan"/"inf"/"-inf",
              -0.0 as "-0"...]}}
-An expectations file is {"value": <encoded value>, "shared": [[path, path, ...], ...]} plus an optional
-"load_into": <model name in MODELS>. Each "shared" list names tensors (by their path of keys/indices from
-the root) that must share one storage; "load_into" loads the file into that nn.Module with
-load_state_dict (strict) and runs a forward pass.
+An expectations file is {"value": <encoded value>, "shared": [[path, path, ...], ...]} plus optional
+"load_into": <model name in MODELS> and "weights_only": true (load with torch.load(weights_only=True)).
+Each "shared" list names tensors (by their path of keys/indices from the root) that must share one
+storage; "load_into" loads the file into that nn.Module with load_state_dict (strict) and runs a
+forward pass. Every verified file must also name only globals that torch.load(weights_only=True),
+the default since PyTorch 2.6, accepts.
 """
 import collections
 import json
 import math
 import os
+import pickletools
+import re
 import sys
+import zipfile
 
 import torch
 
@@ -400,13 +405,49 @@ def load_into(name, state_dict):
             raise Mismatch(f"{name}: {key} differs after load_state_dict")
 
 
+# What torch.load(weights_only=True) — the default since PyTorch 2.6 — lets a file name, as far as a
+# state_dict or checkpoint needs (torch/_weights_only_unpickler.py: _get_allowed_globals). Files C#
+# writes must stay inside it, or modern Python refuses them without weights_only=False.
+WEIGHTS_ONLY_GLOBALS = {
+    "collections.OrderedDict", "torch.Size",
+    "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+}
+STORAGE_GLOBAL = re.compile(r"torch\.(\w+Storage)$")
+
+
+def pickle_globals(file):
+    with zipfile.ZipFile(file) as z:
+        name = next(n for n in z.namelist() if n.endswith("/data.pkl"))
+        data = z.read(name)
+    found = set()
+    strings = []
+    for op, arg, _ in pickletools.genops(data):
+        if op.name == "GLOBAL":
+            found.add(arg.replace(" ", "."))
+        elif op.name == "STACK_GLOBAL":
+            found.add(".".join(strings[-2:]))
+        if isinstance(arg, str):
+            strings.append(arg)
+    return found
+
+
+def check_weights_only_globals(file):
+    for g in sorted(pickle_globals(file)):
+        if g not in WEIGHTS_ONLY_GLOBALS and not STORAGE_GLOBAL.match(g):
+            raise Mismatch(f"the pickle names GLOBAL {g}, which torch.load(weights_only=True) "
+                           "(the default since PyTorch 2.6) rejects")
+
+
 def verify(pairs):
     ok = True
     for file, expectations in pairs:
         with open(expectations) as f:
             spec = json.load(f)
         try:
-            loaded = torch.load(file)
+            check_weights_only_globals(file)
+            # 1.13's weights_only unpickler has no BINFLOAT, so only files without Python floats can
+            # be loaded that way here; the expectations say when.
+            loaded = torch.load(file, weights_only=bool(spec.get("weights_only", False)))
             check(spec["value"], loaded, [])
             for group in spec.get("shared", []):
                 ptrs = {storage_ptr(lookup(loaded, p)) for p in group}

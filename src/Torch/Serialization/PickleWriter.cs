@@ -22,8 +22,16 @@ internal sealed class PickleWriter
     private readonly Dictionary<Tensor, Tensor> _prepared = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<object> _active = new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>The file's bytes, in native memory; the caller disposes the buffer.</summary>
-    public static NativeBuffer Pickle(object? value)
+    /// <summary>Bytes of the tensors written so far, for sizing an in-memory destination.</summary>
+    private long _tensorBytes;
+
+    /// <summary>Writes <paramref name="value"/> as a PyTorch file to <paramref name="destination"/>.
+    /// The value is checked and converted completely before the first byte is written.</summary>
+    public static unsafe void Pickle(object? value, Stream destination) => Pickle(value, _ => destination);
+
+    /// <summary>As <see cref="Pickle(object?, Stream)"/>, with the destination created once the value
+    /// has been converted (from the tensors' total size), so an invalid value creates nothing.</summary>
+    public static unsafe void Pickle(object? value, Func<long, Stream> openDestination)
     {
         var w = new PickleWriter();
         try
@@ -31,8 +39,18 @@ internal sealed class PickleWriter
             var root = w.Build(value, 0, "root");
             try
             {
-                var p = N.mls_pickle_save(root, out var length);
-                return new NativeBuffer(NativeErrors.Check(p), length);
+                var sink = new Sink(openDestination(w._tensorBytes + 4096 + 128L * w._prepared.Count));
+                var handle = GCHandle.Alloc(sink);
+                try
+                {
+                    var rc = N.mls_pickle_save_to(root, &Write, GCHandle.ToIntPtr(handle));
+                    if (sink.Error != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(sink.Error);
+                    NativeErrors.Check(rc);
+                }
+                finally
+                {
+                    handle.Free();
+                }
             }
             finally
             {
@@ -42,6 +60,35 @@ internal sealed class PickleWriter
         finally
         {
             foreach (var t in w._prepared.Values) t.Dispose();
+        }
+    }
+
+    private sealed class Sink(Stream stream)
+    {
+        public Stream Stream { get; } = stream;
+        public Exception? Error { get; set; }
+    }
+
+    /// <summary>The shim's write callback: copies a piece of the file into the stream. An exception
+    /// must not cross into native code, so it is kept and rethrown after the shim returns.</summary>
+    [UnmanagedCallersOnly]
+    private static unsafe long Write(IntPtr ctx, byte* data, long size)
+    {
+        var sink = (Sink)GCHandle.FromIntPtr(ctx).Target!;
+        try
+        {
+            for (var done = 0L; done < size;)
+            {
+                var n = (int)Math.Min(size - done, 1 << 30);
+                sink.Stream.Write(new ReadOnlySpan<byte>(data + done, n));
+                done += n;
+            }
+            return size;
+        }
+        catch (Exception e)
+        {
+            sink.Error ??= e;
+            return 0;
         }
     }
 
@@ -200,40 +247,10 @@ internal sealed class PickleWriter
                 cpu = detached;
             }
             _prepared.Add(t, cpu);
+            _tensorBytes += cpu.NumberOfElements * cpu.DType.ElementSize();
         }
         var h = New(5, t: cpu.Handle);
         GC.KeepAlive(cpu);
         return h;
-    }
-}
-
-/// <summary>A malloc'd buffer the shim returned (the bytes of a file); freed on dispose.</summary>
-internal sealed unsafe class NativeBuffer(IntPtr pointer, long length) : IDisposable
-{
-    private IntPtr _pointer = pointer;
-
-    public long Length { get; } = length;
-
-    /// <summary>The bytes as a new array; throws when they exceed .NET's array limit (use <see cref="WriteTo"/>).</summary>
-    public byte[] ToArray()
-    {
-        if (Length > Array.MaxLength)
-            throw new InvalidOperationException($"The file is {Length} bytes, more than a .NET byte array holds; save to a file or stream instead.");
-        return new ReadOnlySpan<byte>((void*)Ptr, (int)Length).ToArray();
-    }
-
-    /// <summary>Copies the bytes into <paramref name="stream"/> (any size).</summary>
-    public void WriteTo(Stream stream)
-    {
-        using var source = new UnmanagedMemoryStream((byte*)Ptr, Length);
-        source.CopyTo(stream, 1 << 20);
-    }
-
-    private IntPtr Ptr => _pointer != IntPtr.Zero ? _pointer : throw new ObjectDisposedException(nameof(NativeBuffer));
-
-    public void Dispose()
-    {
-        var p = Interlocked.Exchange(ref _pointer, IntPtr.Zero);
-        if (p != IntPtr.Zero) N.mls_buffer_free(p);
     }
 }

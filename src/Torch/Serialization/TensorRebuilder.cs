@@ -15,9 +15,9 @@ namespace MLLrSched.Torch.Serialization;
 /// </remarks>
 internal static class TensorRebuilder
 {
-    /// <summary>Records larger than this are read in chunks of this many bytes and concatenated, so a
-    /// storage can exceed .NET's 2 GiB array limit. A multiple of every element size. Tests lower it.</summary>
-    internal static int ChunkBytes = 1 << 30;
+    /// <summary>Records are read (and checksummed) this many bytes at a time, straight into the tensor's
+    /// memory; small enough that the checksum reads cache-warm data. Tests lower it.</summary>
+    internal static int ChunkBytes = 1 << 20;
 
     /// <summary>Deeper nesting is refused (state_dicts and checkpoints are a few levels deep), which
     /// also keeps a hostile file from exhausting the stack.</summary>
@@ -119,32 +119,27 @@ internal static class TensorRebuilder
                 $"the record '{archive.Prefix}/data/{storage.Key}' holds {have} bytes; {storage.Numel} {storage.DType.TorchName()} elements need {nbytes}.");
     }
 
-    private static Tensor LoadStorage(TorchArchive archive, PickledStorage storage, long[] shape, Device device)
+    /// <summary>A fresh contiguous tensor of <paramref name="shape"/> holding the storage's bytes,
+    /// read from the archive straight into its memory, then moved to <paramref name="device"/>.</summary>
+    private static unsafe Tensor LoadStorage(TorchArchive archive, PickledStorage storage, long[] shape, Device device)
     {
-        var elementSize = storage.DType.ElementSize();
-        var nbytes = storage.Numel * elementSize;
-        var chunkBytes = Math.Max(8, ChunkBytes / 8 * 8);
-        var parts = new List<Tensor>();
+        var nbytes = storage.Numel * storage.DType.ElementSize();
+        var cpu = Tensor.Empty(shape, storage.DType, Device.Cpu);
         try
         {
-            foreach (var chunk in archive.ReadChunks($"data/{storage.Key}", nbytes, chunkBytes))
+            if (nbytes > 0)
             {
-                var partShape = nbytes <= chunkBytes ? shape : new long[] { chunk.Length / elementSize };
-                parts.Add(Tensor.FromBytes(chunk.Span, storage.DType, partShape, device));
+                var p = Native.NativeErrors.Check(Native.NativeMethods.mls_tensor_data_ptr(cpu.Handle));
+                archive.ReadInto($"data/{storage.Key}", nbytes, (byte*)p, ChunkBytes);
+                GC.KeepAlive(cpu);
             }
-            if (parts.Count == 0) return Tensor.FromBytes(ReadOnlySpan<byte>.Empty, storage.DType, shape, device);
-            if (parts.Count == 1)
-            {
-                var only = parts[0];
-                parts.Clear();
-                return only;
-            }
-            using var flat = Tensor.Cat(parts);
-            return flat.Reshape(shape);
+            if (device.Type == DeviceType.Cpu) return cpu;
+            using (cpu) return cpu.To(device);
         }
-        finally
+        catch
         {
-            foreach (var p in parts) p.Dispose();
+            cpu.Dispose();
+            throw;
         }
     }
 

@@ -99,27 +99,22 @@ internal sealed class TorchArchive : IDisposable
     public long Length(string name) => _entries.TryGetValue($"{Prefix}/{name}", out var e) ? e.Length : -1;
 
     /// <summary>A whole (small) record, checked against its CRC.</summary>
-    public byte[] ReadAll(string name)
+    public unsafe byte[] ReadAll(string name)
     {
         var length = Length(name);
         if (length < 0) throw TorchSerializationException.Corrupt($"the record '{Prefix}/{name}' is missing.");
         if (length > Array.MaxLength) throw TorchSerializationException.Corrupt($"the record '{Prefix}/{name}' claims {length} bytes.");
         var result = new byte[length];
-        var at = 0;
-        foreach (var chunk in ReadChunks(name, length, int.MaxValue))
-        {
-            chunk.Span.CopyTo(result.AsSpan(at));
-            at += chunk.Length;
-        }
+        fixed (byte* p = result) ReadInto(name, length, p, 1 << 20);
         return result;
     }
 
     /// <summary>
-    /// Streams a record of exactly <paramref name="expectedLength"/> bytes in chunks of at most
-    /// <paramref name="chunkBytes"/>. The chunk's memory is reused: copy it before the next one. The
-    /// length and CRC are checked; a mismatch throws from the enumeration after the last chunk.
+    /// Reads a record of exactly <paramref name="expectedLength"/> bytes into <paramref name="destination"/>
+    /// (native or pinned memory of that size), <paramref name="chunkBytes"/> at a time, checking its
+    /// length and CRC. Reading straight into the tensor's memory keeps loading to one copy.
     /// </summary>
-    public IEnumerable<ReadOnlyMemory<byte>> ReadChunks(string name, long expectedLength, int chunkBytes)
+    public unsafe void ReadInto(string name, long expectedLength, byte* destination, int chunkBytes)
     {
         var full = $"{Prefix}/{name}";
         if (!_entries.TryGetValue(full, out var entry))
@@ -129,46 +124,27 @@ internal sealed class TorchArchive : IDisposable
         // A stored record cannot be longer than the file; a corrupt directory could claim otherwise.
         if (entry.CompressedLength > _fileLength || entry.CompressedLength < 0)
             throw TorchSerializationException.Corrupt($"the record '{full}' claims {entry.CompressedLength} bytes in a file of {_fileLength}.");
-        return ReadChunksCore(entry, full, expectedLength, chunkBytes);
-    }
-
-    private static IEnumerable<ReadOnlyMemory<byte>> ReadChunksCore(ZipArchiveEntry entry, string full, long length, int chunkBytes)
-    {
-        var buffer = new byte[(int)Math.Max(1, Math.Min(length, chunkBytes))];
-        Stream stream;
         try
         {
-            stream = entry.Open();
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw TorchSerializationException.Corrupt($"cannot open the record '{full}': {e.Message}", e);
-        }
-        using (stream)
-        {
+            using var stream = entry.Open();
             uint crc = 0;
             long done = 0;
-            while (done < length)
+            while (done < expectedLength)
             {
-                var want = (int)Math.Min(buffer.Length, length - done);
-                int got;
-                try
-                {
-                    got = stream.ReadAtLeast(buffer.AsSpan(0, want), want, throwOnEndOfStream: false);
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    throw TorchSerializationException.Corrupt($"cannot read the record '{full}': {e.Message}", e);
-                }
-                if (got < want)
-                    throw TorchSerializationException.Corrupt($"the record '{full}' ends after {done + got} of {length} bytes.");
-                crc = Crc32.Append(crc, buffer.AsSpan(0, got));
+                var span = new Span<byte>(destination + done, (int)Math.Min(Math.Max(chunkBytes, 1), expectedLength - done));
+                var got = stream.ReadAtLeast(span, span.Length, throwOnEndOfStream: false);
+                if (got < span.Length)
+                    throw TorchSerializationException.Corrupt($"the record '{full}' ends after {done + got} of {expectedLength} bytes.");
+                crc = Crc32.Append(crc, span);
                 done += got;
-                yield return buffer.AsMemory(0, got);
             }
             if (crc != entry.Crc32)
                 throw TorchSerializationException.Corrupt(
                     $"the record '{full}' fails its CRC-32 check (stored {entry.Crc32:X8}, computed {crc:X8}); the file is damaged.");
+        }
+        catch (Exception e) when (e is not TorchSerializationException and not OutOfMemoryException)
+        {
+            throw TorchSerializationException.Corrupt($"cannot read the record '{full}': {e.Message}", e);
         }
     }
 

@@ -73,31 +73,53 @@ public static class TorchFile
 
     // ------------------------------------------------------------------ general values
 
-    /// <summary>Saves any supported value (see <see cref="TorchFile"/>) to <paramref name="path"/>,
-    /// replacing the file. Not atomic: for checkpoints, write <see cref="SaveValueToBytes"/> to a
-    /// temporary file and rename it.</summary>
+    /// <summary>
+    /// Saves any supported value (see <see cref="TorchFile"/>) to <paramref name="path"/>. The file is
+    /// replaced atomically: the bytes go to a temporary file in the same folder, which is then renamed,
+    /// so a failed or interrupted save leaves any previous file intact. Nothing is written when the
+    /// value is invalid.
+    /// </summary>
     /// <exception cref="ArgumentException">The value holds something a PyTorch file cannot (the message gives its path in the value).</exception>
     public static void SaveValue(string path, object? value)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var buffer = PickleWriter.Pickle(value);
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        buffer.WriteTo(file);
+        var full = Path.GetFullPath(path);
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        FileStream? file = null;
+        try
+        {
+            PickleWriter.Pickle(value, _ => file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16));
+            file!.Dispose();
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            file?.Dispose();
+            if (file != null) File.Delete(temp);
+            throw;
+        }
     }
 
-    /// <summary>Writes any supported value in PyTorch's format to <paramref name="stream"/>.</summary>
+    /// <summary>Writes any supported value in PyTorch's format to <paramref name="stream"/> (from its
+    /// current position; the stream stays open). Nothing is written when the value is invalid.</summary>
     public static void SaveValue(Stream stream, object? value)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var buffer = PickleWriter.Pickle(value);
-        buffer.WriteTo(stream);
+        PickleWriter.Pickle(value, stream);
     }
 
     /// <summary>Any supported value in PyTorch's format, as bytes.</summary>
+    /// <exception cref="InvalidOperationException">The file would exceed the 2 GiB a .NET array holds; save to a file or stream.</exception>
     public static byte[] SaveValueToBytes(object? value)
     {
-        using var buffer = PickleWriter.Pickle(value);
-        return buffer.ToArray();
+        MemoryStream? buffer = null;
+        PickleWriter.Pickle(value, estimate =>
+        {
+            if (estimate > Array.MaxLength)
+                throw new InvalidOperationException($"The file would be at least {estimate} bytes, more than a .NET byte array holds; save to a file or stream instead.");
+            return buffer = new MemoryStream((int)estimate);
+        });
+        return buffer!.ToArray();
     }
 
     /// <summary>

@@ -142,7 +142,7 @@ internal static class GoldenValues
 
     /// <summary>Writes the expectations file for serialization.py verify: the value and the groups of
     /// tensor paths that must share a storage after torch.load.</summary>
-    public static void WriteExpectations(string path, object? value, IEnumerable<object[]>[]? shared = null, string? loadInto = null)
+    public static void WriteExpectations(string path, object? value, IEnumerable<object[]>[]? shared = null, string? loadInto = null, bool weightsOnly = false)
     {
         using var stream = File.Create(path);
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
@@ -163,6 +163,7 @@ internal static class GoldenValues
         }
         w.WriteEndArray();
         if (loadInto != null) w.WriteString("load_into", loadInto);
+        if (weightsOnly) w.WriteBoolean("weights_only", true);
         w.WriteEndObject();
     }
 

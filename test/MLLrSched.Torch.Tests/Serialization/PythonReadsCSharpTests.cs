@@ -1,12 +1,16 @@
 using MLLrSched.Backend;
 using MLLrSched.Torch.Serialization;
+using N = MLLrSched.Torch.Native.NativeMethods;
 
 namespace MLLrSched.Torch.Tests.Serialization;
 
 /// <summary>
 /// Files written here open in Python's torch.load with the same contents: each scenario writes a file
 /// and an expectations JSON; one run of <c>serialization.py verify</c> checks them all (see
-/// <see cref="PythonVerify"/>). Skipped (inconclusive) only where /usr/bin/python3 with torch is absent.
+/// <see cref="PythonVerify"/>). Python also checks every file names only globals that
+/// torch.load(weights_only=True), the default since PyTorch 2.6, accepts; files without Python floats
+/// are loaded that way (1.13's restricted unpickler cannot read floats). Skipped (inconclusive) only
+/// where /usr/bin/python3 with torch is absent.
 /// </summary>
 [TestClass]
 public class PythonReadsCSharpTests
@@ -113,6 +117,7 @@ public class PythonReadsCSharpTests
                 { "scalar0d", Tensor.Scalar(2.5) },
                 { "empty", Tensor.Zeros([2, 0, 3], DType.Int64) },
                 { "nested", new List<object?> { new TorchTuple(1L, "two", new List<object?> { 3.0 }) } },
+                { "tensor_list", new List<object?> { Tensor.Ones([2]), Tensor.Arange(3) } },
             };
             TorchFile.SaveValue(file, d);
             // What Python will see: int and float widen to Python int and float.
@@ -142,6 +147,14 @@ public class PythonReadsCSharpTests
             return (new TorchDict { { "x", Tensor.FromArray(new[] { 1f, 2.5f }) } }, null, null);
         });
 
+        // Proves the weights_only check can fail: libtorch's own pickle_save tags containers with
+        // torch.jit._pickle.restore_type_tag, which PyTorch ≥ 2.6 refuses by default.
+        Scenario("tagged_by_pickle_save", file =>
+        {
+            File.WriteAllBytes(file, LibtorchPickleSave(Tensor.Ones([2])));
+            return (new TorchDict { { "x", Tensor.Ones([2]) } }, null, null);
+        });
+
         _verdict = PythonVerify.Run(Files.Select(kv => (kv.Value, kv.Value + ".json")));
     }
 
@@ -149,8 +162,32 @@ public class PythonReadsCSharpTests
     {
         var file = Path.Combine(_dir, name + ".pt");
         var (expected, shared, loadInto) = write(file);
-        GoldenValues.WriteExpectations(file + ".json", expected, shared, loadInto);
+        GoldenValues.WriteExpectations(file + ".json", expected, shared, loadInto, weightsOnly: !HasPythonFloat(expected));
         Files[name] = file;
+    }
+
+    private static bool HasPythonFloat(object? v) => v switch
+    {
+        double or float => true,
+        TorchDict d => d.Values.Any(HasPythonFloat),
+        List<object?> l => l.Any(HasPythonFloat),
+        TorchTuple t => t.Any(HasPythonFloat),
+        _ => false,
+    };
+
+    /// <summary>{"x": tensor} through torch::jit::pickle_save (the shim's buffered writer, which TorchFile does not use).</summary>
+    private static byte[] LibtorchPickleSave(Tensor x)
+    {
+        var dict = N.mls_ivalue_new(6, 0, 0, null, IntPtr.Zero);
+        var t = N.mls_ivalue_new(5, 0, 0, null, x.Handle);
+        Assert.AreEqual(0, N.mls_ivalue_dict_set(dict, "x", t));
+        N.mls_ivalue_free(t);
+        var p = N.mls_pickle_save(dict, out var length);
+        N.mls_ivalue_free(dict);
+        var bytes = new byte[length];
+        System.Runtime.InteropServices.Marshal.Copy(p, bytes, 0, (int)length);
+        N.mls_buffer_free(p);
+        return bytes;
     }
 
     private static TorchDict ToDict(OrderedDictionary<string, Tensor> sd)
@@ -182,10 +219,19 @@ public class PythonReadsCSharpTests
     [TestMethod] public void StreamVariantWritesTheSameFormat() => AssertPythonReads("stream_variant");
 
     [TestMethod]
+    public void TheCheckerRejectsTypeTagsThatWeightsOnlyLoadingRefuses()
+    {
+        if (_verdict!.Unavailable != null) Assert.Inconclusive($"Python check skipped: {_verdict.Unavailable}.");
+        var line = _verdict.LineFor(Files["tagged_by_pickle_save"]);
+        StringAssert.StartsWith(line, "MISMATCH", line);
+        StringAssert.Contains(line, "torch.jit._pickle.restore_type_tag", line);
+    }
+
+    [TestMethod]
     public void TheCheckerReportsAMismatch()
     {
         if (_verdict!.Unavailable != null) Assert.Inconclusive($"Python check skipped: {_verdict.Unavailable}.");
         StringAssert.StartsWith(_verdict.LineFor(Files["deliberate_mismatch"]), "MISMATCH");
-        Assert.AreEqual(1, _verdict.ExitCode, _verdict.Output);
+        Assert.AreEqual(1, _verdict.ExitCode, _verdict.Output); // non-zero when any file fails
     }
 }
