@@ -76,6 +76,24 @@ public sealed class TorchDict : IEnumerable<KeyValuePair<object, object?>>
     /// </summary>
     public T Get<T>(object key) => TorchValues.As<T>(GetRaw(NormalizeKey(key)), $"[{FormatKey(key)}]");
 
+    /// <summary>
+    /// This dict as a state_dict (name → tensor, same order, same tensor objects), e.g. the
+    /// <c>"model"</c> entry of a loaded checkpoint.
+    /// </summary>
+    /// <exception cref="InvalidCastException">A key is not a string or a value is not a tensor (the message names it).</exception>
+    public OrderedDictionary<string, Tensor> ToStateDict()
+    {
+        var result = new OrderedDictionary<string, Tensor>(Count);
+        foreach (var (key, value) in _items)
+        {
+            if (key is not string name)
+                throw new InvalidCastException($"Not a state_dict: key {FormatKey(key)} is not a string.");
+            result.Add(name, value as Tensor ?? throw new InvalidCastException(
+                $"Not a state_dict: entry '{name}' is {TorchValues.Describe(value)}, not a tensor."));
+        }
+        return result;
+    }
+
     /// <summary>Enumerates the entries in order.</summary>
     public IEnumerator<KeyValuePair<object, object?>> GetEnumerator() => _items.GetEnumerator();
 

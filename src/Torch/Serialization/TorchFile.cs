@@ -211,30 +211,17 @@ public static class TorchFile
 
     private static OrderedDictionary<string, Tensor> ToStateDict(object? value)
     {
-        string? problem = null;
-        var dict = value as TorchDict;
-        if (dict == null)
+        try
         {
-            problem = $"the file holds {TorchValues.Describe(value)}";
+            return (value as TorchDict ?? throw new InvalidCastException($"the file holds {TorchValues.Describe(value)}.")).ToStateDict();
         }
-        else
-        {
-            foreach (var (key, v) in dict)
-            {
-                if (key is not string name) { problem = $"key {TorchDict.FormatKey(key)} is not a string"; break; }
-                if (v is not Tensor) { problem = $"entry '{name}' is {TorchValues.Describe(v)}, not a tensor"; break; }
-            }
-        }
-        if (problem != null)
+        catch (InvalidCastException e)
         {
             DisposeTensors(value, new HashSet<object>(ReferenceEqualityComparer.Instance));
             throw TorchSerializationException.Unsupported(
-                $"expected a state_dict (a dict of name → tensor), but {problem}. Use TorchFile.LoadValue to read " +
-                "general content such as checkpoints (then take the state_dict out of it).");
+                $"expected a state_dict (a dict of name → tensor), but {e.Message.Replace("Not a state_dict: ", "")} Use " +
+                "TorchFile.LoadValue to read general content such as checkpoints (then take the state_dict out of it).");
         }
-        var result = new OrderedDictionary<string, Tensor>(dict!.Count);
-        foreach (var (key, v) in dict) result.Add((string)key, (Tensor)v!);
-        return result;
     }
 
     private static void DisposeTensors(object? value, HashSet<object> seen)

@@ -101,6 +101,40 @@ public class TorchFileRoundTripTests
     }
 
     [TestMethod]
+    public void CheckpointNestsAStateDictAndGivesItBack()
+    {
+        using var scope = TensorScope.Open();
+        var sd = new OrderedDictionary<string, Tensor> { ["b"] = Tensor.Ones([2]), ["a"] = Tensor.Zeros([1]) };
+        var loaded = (TorchDict)TorchFile.LoadValue(TorchFile.SaveValueToBytes(new TorchDict { { "model", sd }, { "epoch", 3L } }))!;
+        var back = loaded.Get<TorchDict>("model").ToStateDict();
+        CollectionAssert.AreEqual(new[] { "b", "a" }, back.Keys.ToArray());
+        Assert.IsTrue(back["b"].Equal(sd["b"]));
+        var e = Assert.ThrowsExactly<InvalidCastException>(() => loaded.ToStateDict());
+        StringAssert.Contains(e.Message, "entry 'model' is dict with 2 entries, not a tensor");
+    }
+
+    [TestMethod]
+    public void SaveReplacesAnExistingFileAndLeavesNoTemporaries()
+    {
+        using var scope = TensorScope.Open();
+        var dir = Directory.CreateTempSubdirectory("mllrsched-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "model.pt");
+            File.WriteAllText(path, "old contents");
+            TorchFile.Save(path, new Dictionary<string, Tensor> { ["w"] = Tensor.Ones([3]) });
+            CollectionAssert.AreEqual(new[] { 1f, 1f, 1f }, TorchFile.Load(path)["w"].ToArray<float>());
+            Assert.ThrowsExactly<ArgumentException>(() => TorchFile.SaveValue(path, new List<object?> { new object() }));
+            Assert.IsTrue(TorchFile.Load(path).ContainsKey("w"), "a failed save leaves the previous file intact");
+            CollectionAssert.AreEqual(new[] { "model.pt" }, Directory.GetFiles(dir).Select(Path.GetFileName).ToArray());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void TypedAccessWidensLikePythonAndNamesMismatches()
     {
         var d = new TorchDict { { "lr", 1L }, { "name", "x" } };
