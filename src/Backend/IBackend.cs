@@ -51,6 +51,9 @@ public interface IBackend
     /// <summary>Fused kernels for built-in policies, or null when the backend has none.</summary>
     IFusedKernels? Fused { get; }
 
+    /// <summary>The loss functions of the built-in training tasks.</summary>
+    ILossFunctions Losses { get; }
+
     /// <summary>The p-norms of each tensor (one pass per tensor, multi-tensor where available).</summary>
     ITensor[] ForeachNorm(IReadOnlyList<ITensor> tensors, double p);
 

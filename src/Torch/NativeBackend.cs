@@ -48,6 +48,30 @@ public sealed class NativeBackend : IBackend
     public IFusedKernels? Fused => FusedKernels.Instance;
 
     /// <inheritdoc />
+    public ILossFunctions Losses { get; } = new NativeLosses();
+
+    private sealed class NativeLosses : ILossFunctions
+    {
+        public ITensor CrossEntropySum(ITensor logits, ITensor targets, ITensor? classWeights, double labelSmoothing) =>
+            F.CrossEntropy(Nat(logits), Nat(targets), classWeights == null ? null : Nat(classWeights), Reduction.Sum, -100, labelSmoothing);
+
+        public ITensor RegressionSum(string kind, ITensor predictions, ITensor targets, double beta) => kind switch
+        {
+            "mse" => F.MseLoss(Nat(predictions), Nat(targets), Reduction.Sum),
+            "l1" => F.L1Loss(Nat(predictions), Nat(targets), Reduction.Sum),
+            "smooth_l1" => F.SmoothL1Loss(Nat(predictions), Nat(targets), Reduction.Sum, beta),
+            "huber" => F.HuberLoss(Nat(predictions), Nat(targets), Reduction.Sum, beta),
+            _ => throw new ArgumentException($"Unknown regression loss '{kind}'. Valid: mse, l1, smooth_l1, huber."),
+        };
+
+        public ITensor BinaryCrossEntropyWithLogitsSum(ITensor logits, ITensor targets, ITensor? posWeight) =>
+            F.BinaryCrossEntropyWithLogits(Nat(logits), Nat(targets), null, posWeight == null ? null : Nat(posWeight), Reduction.Sum);
+
+        private static Tensor Nat(ITensor t) => t as Tensor ?? throw new ArgumentException(
+            $"A {t.GetType().Name} was passed to the libtorch-native loss functions; tensors of different backends cannot be mixed.");
+    }
+
+    /// <inheritdoc />
     public unsafe ITensor[] ForeachNorm(IReadOnlyList<ITensor> tensors, double p)
     {
         var list = Natives(tensors);
