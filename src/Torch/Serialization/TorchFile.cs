@@ -75,7 +75,7 @@ public static class TorchFile
 
     /// <summary>
     /// Saves any supported value (see <see cref="TorchFile"/>) to <paramref name="path"/>. The file is
-    /// replaced atomically: the bytes go to a temporary file in the same folder, which is then renamed,
+    /// replaced atomically: the bytes go to a temporary file in the same folder, flushed to disk, then renamed,
     /// so a failed or interrupted save leaves any previous file intact. Nothing is written when the
     /// value is invalid.
     /// </summary>
@@ -89,7 +89,10 @@ public static class TorchFile
         try
         {
             PickleWriter.Pickle(value, _ => file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16));
-            file!.Dispose();
+            // Data on disk before the rename makes it visible: after a crash or power loss the target holds
+            // either the old file or the complete new one, never a torn mix.
+            file!.Flush(flushToDisk: true);
+            file.Dispose();
             File.Move(temp, full, overwrite: true);
         }
         catch
