@@ -23,10 +23,11 @@ namespace MLLrSched.Optimizers;
 /// </summary>
 public static class OptimizerFactory
 {
+    // Declared before Registry: static initializers run in textual order.
+    private static readonly Dictionary<string, OptimizerSchema> Schemas = new(StringComparer.Ordinal);
+
     /// <summary>The registry of optimizer types (PyTorch's class names).</summary>
     public static SpecRegistry<IReadOnlyList<NamedTensor>, IOptimizer> Registry { get; } = CreateBuiltIns();
-
-    private static readonly Dictionary<string, OptimizerSchema> Schemas = new(StringComparer.Ordinal);
 
     /// <summary>The schema of a registered type (null for types registered with a raw factory).</summary>
     public static OptimizerSchema? SchemaOf(string type)
