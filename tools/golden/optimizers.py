@@ -458,6 +458,17 @@ def run_case(name, problem_kind, spec, problems):
             "state": state, "param_groups": groups}
 
 
+def defaults_of_every_class():
+    """param_groups[0] of each class built with its defaults (SGD needs an lr; 0.1 here)."""
+    out = {}
+    for name, cls in CLASSES.items():
+        p = torch.zeros(2, 2, requires_grad=True)
+        opt = cls([p], lr=0.1) if name == "SGD" else cls([p])
+        g = opt.state_dict()["param_groups"][0]
+        out[name] = {k: value_json(v) for k, v in g.items() if k != "params"}
+    return out
+
+
 def main():
     problems = {"mlp": mlp_problem(), "embedding": embedding_problem()}
     check_sparse_gradient(problems["embedding"])
@@ -481,6 +492,7 @@ def main():
                 "loss": "sum((embedding(indices[step], weight, sparse=True) - target)^2); negated for *_neg",
             },
         },
+        "defaults": defaults_of_every_class(),
         "cases": cases,
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "optimizers", "optimizers.json")
