@@ -23,7 +23,7 @@ public sealed class Adafactor : Optimizer
     /// <summary>The arguments of transformers' <c>Adafactor</c>.</summary>
     public static readonly OptimizerSchema Arguments = new("Adafactor",
         HyperParameter.Number("lr", null, ValidRange.NonNegative, nullable: true,
-            description: "external learning rate; null (required) with relative_step"),
+            description: "external learning rate; must be null while relative_step is true"),
         HyperParameter.Pair("eps", "eps1", "eps2", (1e-30, 1e-3), ValidRange.NonNegative, ValidRange.NonNegative,
             "regularization of the squared gradient, and the minimum parameter scale"),
         HyperParameter.Number("clip_threshold", 1.0, ValidRange.Positive, description: "threshold of the update's root mean square"),

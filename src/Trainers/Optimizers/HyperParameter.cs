@@ -50,7 +50,7 @@ public readonly record struct ValidRange(double? Min, bool MinExclusive = false,
         return "a number";
     }
 
-    internal static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    internal static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e");
 }
 
 /// <summary>
