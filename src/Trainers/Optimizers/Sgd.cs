@@ -10,7 +10,7 @@ namespace MLLrSched.Optimizers;
 /// Per parameter, with <c>g</c> the gradient (negated when <c>maximize</c>):
 /// <c>g += weight_decay·p</c>; with momentum, <c>buf = g</c> on the first step, else
 /// <c>buf = momentum·buf + (1 − dampening)·g</c>, and <c>g = nesterov ? g + momentum·buf : buf</c>;
-/// finally <c>p −= lr·g</c>. State: <c>momentum_buffer</c> (only when momentum ≠ 0).
+/// finally <c>p −= lr·g</c>. State: <c>momentum_buffer</c> (None while momentum is 0, as in PyTorch).
 /// </remarks>
 public sealed class Sgd : Optimizer
 {
@@ -63,8 +63,8 @@ public sealed class Sgd : Optimizer
                 var grad = p.Grad;
                 if (grad == null) continue;
                 var state = StateOf(p);
-                // PyTorch stores momentum_buffer = None when momentum is 0.
-                if (momentum == 0) state.SetNull("momentum_buffer");
+                // PyTorch writes back what it read: None when momentum is 0 and no buffer exists yet.
+                if (momentum == 0 && !state.Contains("momentum_buffer")) state.SetNull("momentum_buffer");
                 var buf = momentum != 0 ? state.TensorOrNull("momentum_buffer") : null;
                 var first = momentum != 0 && buf == null;
                 if (fused != null && !grad.IsSparse)
