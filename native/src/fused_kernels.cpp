@@ -4,13 +4,18 @@
 // here each element is loaded once, updated in registers and stored once, so the step moves
 // 28 bytes per float32 parameter (read p, g, m, v; write p, m, v) and is bound by memory bandwidth.
 //
-// The arithmetic follows PyTorch 1.13's single-tensor formulas op for op, in float32 with the
-// double-precision step scalars cast to float as ATen does, so results agree with torch.optim to
-// float rounding (tests check ≤ 1e-5 relative over 100 steps; vectorized ATen kernels use FMA in
-// places, so bit equality is not promised).
+// Rounding: the arithmetic reproduces PyTorch 1.13's single-tensor formulas op for op, in float32,
+// with each double-precision Python scalar cast to float as ATen casts it. Where ATen's CPU kernels
+// fuse a multiply and an add (measured on the AVX2 kernels Debian's libtorch dispatches to):
+//   a.add_(b, alpha=s)            -> fma(b, s, a)          (vec::fmadd in add_kernel)
+//   a.addcmul_(b, c, value=s)     -> fma(s * b, c, a)      (GCC contracts a + s*b*c)
+// the kernels below call std::fma explicitly, and everything else is compiled with
+// -ffp-contract=off, so the fused step equals the tensor-op step bit for bit on such CPUs
+// (addcdiv_ is a + (s*b)/c with no fusion). tests: Optimizers/FusedPathTests.
 #include "shim.h"
 
 #include <cmath>
+#include <limits>
 
 using mls::T;
 
@@ -29,48 +34,189 @@ float* f32(void* h, int64_t n, const char* what) {
 }
 
 // Multiversioned so the same .so uses AVX2/FMA where the CPU has it and stays portable elsewhere.
-#define MLS_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#define MLS_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 
-MLS_MULTIVERSION
-void adam_range(float* __restrict p, const float* __restrict g, float* __restrict m,
-                float* __restrict v, float* __restrict vmax, int64_t b, int64_t e, float decay_mul,
-                float l2_wd, float beta1, float one_minus_beta1, float beta2, float one_minus_beta2,
-                float bc2_sqrt, float eps, float neg_step_size, bool maximize) {
+// torch.maximum: NaN in either operand gives NaN.
+inline float maximum(float a, float b) {
+  float m = a > b ? a : b;
+  return std::isnan(a) ? a : m;
+}
+
+// torch.sign for floats: (0 < x) - (x < 0); NaN gives 0.
+inline float sign(float x) { return static_cast<float>((0.0f < x) - (x < 0.0f)); }
+
+struct AdamScalars {
+  float decay_mul, l2, beta1, one_minus_beta1, beta2, one_minus_beta2, bc2_sqrt, eps, neg_step_size;
+};
+
+template <bool Maximize, bool Amsgrad, bool Decoupled, bool L2>
+MLS_MULTIVERSION void adam_range(float* __restrict p, const float* __restrict g, float* __restrict m,
+                                 float* __restrict v, float* __restrict vmax, int64_t b, int64_t e,
+                                 AdamScalars s) {
   for (int64_t i = b; i < e; ++i) {
-    float grad = maximize ? -g[i] : g[i];
+    float grad = Maximize ? -g[i] : g[i];
     float param = p[i];
-    if (l2_wd != 0.0f) grad = grad + l2_wd * param;        // Adam: grad.add(param, alpha=wd)
-    param = param * decay_mul;                              // AdamW: param.mul_(1 - lr*wd)
-    float mi = m[i] * beta1;
-    mi = mi + one_minus_beta1 * grad;                       // exp_avg.mul_(b1).add_(g, 1-b1)
-    float vi = v[i] * beta2;
-    vi = vi + one_minus_beta2 * grad * grad;                // exp_avg_sq.mul_(b2).addcmul_(g, g, 1-b2)
+    if (L2) grad = std::fma(param, s.l2, grad);              // grad.add(param, alpha=wd)
+    if (Decoupled) param = param * s.decay_mul;              // param.mul_(1 - lr*wd)
+    float mi = std::fma(grad, s.one_minus_beta1, m[i] * s.beta1);           // mul_(b1).add_(g, 1-b1)
+    float vi = std::fma(s.one_minus_beta2 * grad, grad, v[i] * s.beta2);    // mul_(b2).addcmul_(g, g, 1-b2)
     float second = vi;
-    if (vmax) {
-      second = std::fmax(vmax[i], vi);                      // torch.maximum(max_sq, exp_avg_sq)
+    if (Amsgrad) {
+      second = maximum(vmax[i], vi);                         // torch.maximum(max_sq, sq, out=max_sq)
       vmax[i] = second;
     }
-    float denom = std::sqrt(second) / bc2_sqrt + eps;       // (sq.sqrt() / bc2_sqrt).add_(eps)
-    p[i] = param + neg_step_size * mi / denom;              // param.addcdiv_(m, denom, -step_size)
+    float denom = std::sqrt(second) / s.bc2_sqrt + s.eps;    // (sq.sqrt() / bc2_sqrt).add_(eps)
+    p[i] = param + (s.neg_step_size * mi) / denom;           // param.addcdiv_(m, denom, -step_size)
     m[i] = mi;
     v[i] = vi;
   }
 }
 
-MLS_MULTIVERSION
-void sgd_range(float* __restrict p, const float* __restrict g, float* __restrict buf, int64_t b,
-               int64_t e, float wd, float momentum, float one_minus_dampening, bool nesterov,
-               bool first, bool maximize, float neg_lr) {
+template <bool Maximize, bool Amsgrad, bool Decoupled, bool L2>
+void adam_run(float* p, const float* g, float* m, float* v, float* vm, int64_t n, const AdamScalars& s) {
+  at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+    adam_range<Maximize, Amsgrad, Decoupled, L2>(p, g, m, v, vm, b, e, s);
+  });
+}
+
+template <bool Maximize, bool Amsgrad>
+void adam_dispatch2(bool decoupled, bool l2, float* p, const float* g, float* m, float* v, float* vm,
+                    int64_t n, const AdamScalars& s) {
+  if (decoupled) adam_run<Maximize, Amsgrad, true, false>(p, g, m, v, vm, n, s);
+  else if (l2) adam_run<Maximize, Amsgrad, false, true>(p, g, m, v, vm, n, s);
+  else adam_run<Maximize, Amsgrad, false, false>(p, g, m, v, vm, n, s);
+}
+
+struct SgdScalars {
+  float wd, momentum, one_minus_dampening, neg_lr;
+};
+
+// Mode: 0 no momentum, 1 first step (buffer = d), 2 buffer = momentum*buffer + (1-dampening)*d.
+template <bool Maximize, bool WeightDecay, int Mode, bool Nesterov>
+MLS_MULTIVERSION void sgd_range(float* __restrict p, const float* __restrict g, float* __restrict buf,
+                                int64_t b, int64_t e, SgdScalars s) {
   for (int64_t i = b; i < e; ++i) {
-    float d = maximize ? -g[i] : g[i];
-    if (wd != 0.0f) d = d + wd * p[i];
-    if (buf) {
-      float bi = first ? d : buf[i] * momentum + one_minus_dampening * d;
+    float d = Maximize ? -g[i] : g[i];
+    float param = p[i];
+    if (WeightDecay) d = std::fma(param, s.wd, d);                        // d_p.add(param, alpha=wd)
+    if (Mode != 0) {
+      float bi = Mode == 1 ? d : std::fma(d, s.one_minus_dampening, buf[i] * s.momentum);
       buf[i] = bi;
-      d = nesterov ? d + momentum * bi : bi;
+      d = Nesterov ? std::fma(bi, s.momentum, d) : bi;                   // d_p.add(buf, alpha=momentum)
     }
-    p[i] = p[i] + neg_lr * d;
+    p[i] = std::fma(d, s.neg_lr, param);                                 // param.add_(d_p, alpha=-lr)
   }
+}
+
+template <bool Maximize, bool WeightDecay, int Mode, bool Nesterov>
+void sgd_run(float* p, const float* g, float* buf, int64_t n, const SgdScalars& s) {
+  at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+    sgd_range<Maximize, WeightDecay, Mode, Nesterov>(p, g, buf, b, e, s);
+  });
+}
+
+template <bool Maximize, bool WeightDecay>
+void sgd_dispatch(int mode, bool nesterov, float* p, const float* g, float* buf, int64_t n, const SgdScalars& s) {
+  switch (mode) {
+    case 0: sgd_run<Maximize, WeightDecay, 0, false>(p, g, buf, n, s); break;
+    case 1:
+      if (nesterov) sgd_run<Maximize, WeightDecay, 1, true>(p, g, buf, n, s);
+      else sgd_run<Maximize, WeightDecay, 1, false>(p, g, buf, n, s);
+      break;
+    default:
+      if (nesterov) sgd_run<Maximize, WeightDecay, 2, true>(p, g, buf, n, s);
+      else sgd_run<Maximize, WeightDecay, 2, false>(p, g, buf, n, s);
+  }
+}
+
+// Lion as lucidrains/lion-pytorch writes it:
+//   p.mul_(1 - lr*wd); u = m.clone().mul_(b1).add(g, alpha=1-b1).sign_(); p.add_(u, alpha=-lr)
+//   m.mul_(b2).add_(g, alpha=1-b2)
+MLS_MULTIVERSION void lion_range(float* __restrict p, const float* __restrict g, float* __restrict m,
+                                 int64_t b, int64_t e, float decay_mul, float beta1,
+                                 float one_minus_beta1, float beta2, float one_minus_beta2,
+                                 float neg_lr) {
+  for (int64_t i = b; i < e; ++i) {
+    const float gi = g[i];
+    const float mi = m[i];
+    const float param = p[i] * decay_mul;
+    const float u = sign(std::fma(gi, one_minus_beta1, mi * beta1));
+    p[i] = std::fma(u, neg_lr, param);
+    m[i] = std::fma(gi, one_minus_beta2, mi * beta2);
+  }
+}
+
+struct RmspropScalars {
+  float wd, alpha, one_minus_alpha, eps, momentum, neg_lr;
+};
+
+template <bool Maximize, bool WeightDecay, bool Centered, bool Momentum>
+MLS_MULTIVERSION void rmsprop_range(float* __restrict p, const float* __restrict g, float* __restrict sq,
+                                    float* __restrict ga, float* __restrict buf, int64_t b, int64_t e,
+                                    RmspropScalars s) {
+  for (int64_t i = b; i < e; ++i) {
+    float grad = Maximize ? -g[i] : g[i];
+    const float param = p[i];
+    if (WeightDecay) grad = std::fma(param, s.wd, grad);
+    const float sqi = std::fma(s.one_minus_alpha * grad, grad, sq[i] * s.alpha);  // addcmul_(g, g, 1-alpha)
+    sq[i] = sqi;
+    float avg;
+    if (Centered) {
+      const float gai = std::fma(grad, s.one_minus_alpha, ga[i] * s.alpha);      // add_(g, alpha=1-alpha)
+      ga[i] = gai;
+      avg = std::sqrt(std::fma(-gai, gai, sqi));            // sq.addcmul(ga, ga, value=-1).sqrt_()
+    } else {
+      avg = std::sqrt(sqi);
+    }
+    avg = avg + s.eps;
+    if (Momentum) {
+      const float bi = buf[i] * s.momentum + grad / avg;    // buf.mul_(momentum).addcdiv_(g, avg)
+      buf[i] = bi;
+      p[i] = std::fma(bi, s.neg_lr, param);                 // param.add_(buf, alpha=-lr)
+    } else {
+      p[i] = param + (s.neg_lr * grad) / avg;               // param.addcdiv_(g, avg, value=-lr)
+    }
+  }
+}
+
+template <bool Maximize, bool WeightDecay, bool Centered, bool Momentum>
+void rmsprop_run(float* p, const float* g, float* sq, float* ga, float* buf, int64_t n, const RmspropScalars& s) {
+  at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+    rmsprop_range<Maximize, WeightDecay, Centered, Momentum>(p, g, sq, ga, buf, b, e, s);
+  });
+}
+
+template <bool Maximize, bool WeightDecay>
+void rmsprop_dispatch(bool centered, bool momentum, float* p, const float* g, float* sq, float* ga, float* buf,
+                      int64_t n, const RmspropScalars& s) {
+  if (centered) {
+    if (momentum) rmsprop_run<Maximize, WeightDecay, true, true>(p, g, sq, ga, buf, n, s);
+    else rmsprop_run<Maximize, WeightDecay, true, false>(p, g, sq, ga, buf, n, s);
+  } else {
+    if (momentum) rmsprop_run<Maximize, WeightDecay, false, true>(p, g, sq, ga, buf, n, s);
+    else rmsprop_run<Maximize, WeightDecay, false, false>(p, g, sq, ga, buf, n, s);
+  }
+}
+
+template <bool Maximize, bool WeightDecay>
+MLS_MULTIVERSION void adagrad_range(float* __restrict p, const float* __restrict g, float* __restrict sum,
+                                    int64_t b, int64_t e, float wd, float eps, float neg_clr) {
+  for (int64_t i = b; i < e; ++i) {
+    float grad = Maximize ? -g[i] : g[i];
+    const float param = p[i];
+    if (WeightDecay) grad = std::fma(param, wd, grad);
+    const float si = std::fma(grad, grad, sum[i]);          // state_sum.addcmul_(g, g, value=1)
+    sum[i] = si;
+    const float std_ = std::sqrt(si) + eps;                 // state_sum.sqrt().add_(eps)
+    p[i] = param + (neg_clr * grad) / std_;                 // param.addcdiv_(g, std, value=-clr)
+  }
+}
+
+template <bool Maximize, bool WeightDecay>
+void adagrad_run(float* p, const float* g, float* sum, int64_t n, float wd, float eps, float neg_clr) {
+  at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+    adagrad_range<Maximize, WeightDecay>(p, g, sum, b, e, wd, eps, neg_clr);
+  });
 }
 
 MLS_MULTIVERSION
@@ -100,17 +246,28 @@ MLS_API int mls_fused_adam(void* param, void* grad, void* exp_avg, void* exp_avg
   float* m = f32(exp_avg, n, "exp_avg");
   float* v = f32(exp_avg_sq, n, "exp_avg_sq");
   float* vm = max_sq ? f32(max_sq, n, "max_exp_avg_sq") : nullptr;
+  // The scalars exactly as torch/optim/adam.py and adamw.py compute them in Python (double).
   const double bc1 = 1 - std::pow(beta1, step);
   const double bc2 = 1 - std::pow(beta2, step);
   const double step_size = lr / bc1;
-  const float decay_mul = decoupled ? static_cast<float>(1 - lr * weight_decay) : 1.0f;
-  const float l2 = decoupled ? 0.0f : static_cast<float>(weight_decay);
-  at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
-    adam_range(p, g, m, v, vm, b, e, decay_mul, l2, static_cast<float>(beta1),
-               static_cast<float>(1 - beta1), static_cast<float>(beta2),
-               static_cast<float>(1 - beta2), static_cast<float>(std::sqrt(bc2)),
-               static_cast<float>(eps), static_cast<float>(-step_size), maximize != 0);
-  });
+  AdamScalars s{};
+  s.decay_mul = decoupled ? static_cast<float>(1 - lr * weight_decay) : 1.0f;
+  s.l2 = static_cast<float>(weight_decay);
+  s.beta1 = static_cast<float>(beta1);
+  s.one_minus_beta1 = static_cast<float>(1 - beta1);
+  s.beta2 = static_cast<float>(beta2);
+  s.one_minus_beta2 = static_cast<float>(1 - beta2);
+  s.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  s.eps = static_cast<float>(eps);
+  s.neg_step_size = static_cast<float>(-step_size);
+  const bool l2 = !decoupled && weight_decay != 0;
+  if (maximize) {
+    if (vm) adam_dispatch2<true, true>(decoupled, l2, p, g, m, v, vm, n, s);
+    else adam_dispatch2<true, false>(decoupled, l2, p, g, m, v, vm, n, s);
+  } else {
+    if (vm) adam_dispatch2<false, true>(decoupled, l2, p, g, m, v, vm, n, s);
+    else adam_dispatch2<false, false>(decoupled, l2, p, g, m, v, vm, n, s);
+  }
   return 0;
   MLS_CATCH_INT
 }
@@ -125,11 +282,80 @@ MLS_API int mls_fused_sgd(void* param, void* grad, void* momentum_buf, double lr
   float* p = f32(param, n, "param");
   const float* g = f32(grad, n, "grad");
   float* buf = momentum_buf ? f32(momentum_buf, n, "momentum_buffer") : nullptr;
+  SgdScalars s{static_cast<float>(weight_decay), static_cast<float>(momentum),
+               static_cast<float>(1 - dampening), static_cast<float>(-lr)};
+  const int mode = buf == nullptr ? 0 : (first ? 1 : 2);
+  const bool wd = weight_decay != 0;
+  if (maximize) {
+    if (wd) sgd_dispatch<true, true>(mode, nesterov != 0, p, g, buf, n, s);
+    else sgd_dispatch<true, false>(mode, nesterov != 0, p, g, buf, n, s);
+  } else {
+    if (wd) sgd_dispatch<false, true>(mode, nesterov != 0, p, g, buf, n, s);
+    else sgd_dispatch<false, false>(mode, nesterov != 0, p, g, buf, n, s);
+  }
+  return 0;
+  MLS_CATCH_INT
+}
+
+/// One Lion step (lucidrains/lion-pytorch update_fn): decoupled decay, sign update, momentum.
+MLS_API int mls_fused_lion(void* param, void* grad, void* exp_avg, double lr, double beta1, double beta2,
+                           double weight_decay) {
+  MLS_TRY
+  const int64_t n = T(param).numel();
+  float* p = f32(param, n, "param");
+  const float* g = f32(grad, n, "grad");
+  float* m = f32(exp_avg, n, "exp_avg");
+  const float decay_mul = static_cast<float>(1. - lr * weight_decay);
   at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
-    sgd_range(p, g, buf, b, e, static_cast<float>(weight_decay), static_cast<float>(momentum),
-              static_cast<float>(1 - dampening), nesterov != 0, first != 0, maximize != 0,
-              static_cast<float>(-lr));
+    lion_range(p, g, m, b, e, decay_mul, static_cast<float>(beta1), static_cast<float>(1. - beta1),
+               static_cast<float>(beta2), static_cast<float>(1. - beta2), static_cast<float>(-lr));
   });
+  return 0;
+  MLS_CATCH_INT
+}
+
+/// One RMSprop step (torch 1.13 _single_tensor_rmsprop). grad_avg is null unless centered;
+/// momentum_buf is null unless momentum > 0.
+MLS_API int mls_fused_rmsprop(void* param, void* grad, void* square_avg, void* grad_avg, void* momentum_buf,
+                              double lr, double alpha, double eps, double weight_decay, double momentum,
+                              int maximize) {
+  MLS_TRY
+  const int64_t n = T(param).numel();
+  float* p = f32(param, n, "param");
+  const float* g = f32(grad, n, "grad");
+  float* sq = f32(square_avg, n, "square_avg");
+  float* ga = grad_avg ? f32(grad_avg, n, "grad_avg") : nullptr;
+  float* buf = momentum_buf ? f32(momentum_buf, n, "momentum_buffer") : nullptr;
+  RmspropScalars s{static_cast<float>(weight_decay), static_cast<float>(alpha), static_cast<float>(1 - alpha),
+                   static_cast<float>(eps), static_cast<float>(momentum), static_cast<float>(-lr)};
+  const bool wd = weight_decay != 0;
+  if (maximize) {
+    if (wd) rmsprop_dispatch<true, true>(ga != nullptr, buf != nullptr, p, g, sq, ga, buf, n, s);
+    else rmsprop_dispatch<true, false>(ga != nullptr, buf != nullptr, p, g, sq, ga, buf, n, s);
+  } else {
+    if (wd) rmsprop_dispatch<false, true>(ga != nullptr, buf != nullptr, p, g, sq, ga, buf, n, s);
+    else rmsprop_dispatch<false, false>(ga != nullptr, buf != nullptr, p, g, sq, ga, buf, n, s);
+  }
+  return 0;
+  MLS_CATCH_INT
+}
+
+/// One dense Adagrad step (torch 1.13 _single_tensor_adagrad); clr = lr / (1 + (step - 1) * lr_decay).
+MLS_API int mls_fused_adagrad(void* param, void* grad, void* state_sum, double clr, double eps,
+                              double weight_decay, int maximize) {
+  MLS_TRY
+  const int64_t n = T(param).numel();
+  float* p = f32(param, n, "param");
+  const float* g = f32(grad, n, "grad");
+  float* sum = f32(state_sum, n, "sum");
+  const float wd = static_cast<float>(weight_decay), e = static_cast<float>(eps), c = static_cast<float>(-clr);
+  if (maximize) {
+    if (weight_decay != 0) adagrad_run<true, true>(p, g, sum, n, wd, e, c);
+    else adagrad_run<true, false>(p, g, sum, n, wd, e, c);
+  } else {
+    if (weight_decay != 0) adagrad_run<false, true>(p, g, sum, n, wd, e, c);
+    else adagrad_run<false, false>(p, g, sum, n, wd, e, c);
+  }
   return 0;
   MLS_CATCH_INT
 }

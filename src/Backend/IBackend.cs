@@ -77,6 +77,19 @@ public interface IFusedKernels
     bool TrySgd(ITensor param, ITensor grad, ITensor? momentumBuffer, double lr, double momentum, double dampening,
         double weightDecay, bool nesterov, bool firstStep, bool maximize);
 
+    /// <summary>One Lion step as lucidrains/lion-pytorch defines it: <c>p *= 1 - lr*wd</c>,
+    /// <c>p -= lr * sign(beta1*m + (1-beta1)*g)</c>, <c>m = beta2*m + (1-beta2)*g</c>.</summary>
+    bool TryLion(ITensor param, ITensor grad, ITensor expAvg, double lr, double beta1, double beta2, double weightDecay);
+
+    /// <summary>One RMSprop step, PyTorch 1.13 semantics. <paramref name="gradAvg"/> is non-null exactly when
+    /// centered; <paramref name="momentumBuffer"/> exactly when momentum &gt; 0.</summary>
+    bool TryRmsprop(ITensor param, ITensor grad, ITensor squareAvg, ITensor? gradAvg, ITensor? momentumBuffer,
+        double lr, double alpha, double eps, double weightDecay, double momentum, bool maximize);
+
+    /// <summary>One dense Adagrad step, PyTorch 1.13 semantics; <paramref name="clr"/> is the decayed learning rate
+    /// <c>lr / (1 + (step - 1) * lr_decay)</c>.</summary>
+    bool TryAdagrad(ITensor param, ITensor grad, ITensor stateSum, double clr, double eps, double weightDecay, bool maximize);
+
     /// <summary>shadow = decay * shadow + (1 - decay) * param for every pair (AveragedModel's EMA form).</summary>
     bool TryEma(IReadOnlyList<ITensor> shadows, IReadOnlyList<ITensor> parameters, double decay);
 }

@@ -52,6 +52,9 @@ public interface ITensor : IDisposable
     ITensor ToDevice(Device device);
     /// <summary>A reshaped view or copy (PyTorch's <c>reshape</c>).</summary>
     ITensor Reshape(params long[] shape);
+    /// <summary>A view of <paramref name="length"/> entries of dimension <paramref name="dim"/> from
+    /// <paramref name="start"/> (PyTorch's <c>narrow</c>, i.e. <c>t[start:start+length]</c> along the dimension).</summary>
+    ITensor Narrow(long dim, long start, long length);
 
     // ---- in place (return this)
     /// <summary>Copies <paramref name="source"/> (broadcast) into this tensor.</summary>

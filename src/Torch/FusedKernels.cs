@@ -52,6 +52,38 @@ public sealed class FusedKernels : IFusedKernels
     }
 
     /// <inheritdoc />
+    public bool TryLion(ITensor param, ITensor grad, ITensor expAvg, double lr, double beta1, double beta2, double weightDecay)
+    {
+        if (!Enabled || !Eligible(param, out var p) || !Eligible(grad, out var g) || !Eligible(expAvg, out var m)) return false;
+        NativeErrors.Check(N.mls_fused_lion(p.Handle, g.Handle, m.Handle, lr, beta1, beta2, weightDecay));
+        GC.KeepAlive(p); GC.KeepAlive(g); GC.KeepAlive(m);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public bool TryRmsprop(ITensor param, ITensor grad, ITensor squareAvg, ITensor? gradAvg, ITensor? momentumBuffer,
+        double lr, double alpha, double eps, double weightDecay, double momentum, bool maximize)
+    {
+        if (!Enabled || !Eligible(param, out var p) || !Eligible(grad, out var g) || !Eligible(squareAvg, out var sq)) return false;
+        Tensor? ga = null, buf = null;
+        if (gradAvg != null && !Eligible(gradAvg, out ga)) return false;
+        if (momentumBuffer != null && !Eligible(momentumBuffer, out buf)) return false;
+        NativeErrors.Check(N.mls_fused_rmsprop(p.Handle, g.Handle, sq.Handle, ga?.Handle ?? IntPtr.Zero, buf?.Handle ?? IntPtr.Zero,
+            lr, alpha, eps, weightDecay, momentum, maximize ? 1 : 0));
+        GC.KeepAlive(p); GC.KeepAlive(g); GC.KeepAlive(sq); GC.KeepAlive(ga); GC.KeepAlive(buf);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public bool TryAdagrad(ITensor param, ITensor grad, ITensor stateSum, double clr, double eps, double weightDecay, bool maximize)
+    {
+        if (!Enabled || !Eligible(param, out var p) || !Eligible(grad, out var g) || !Eligible(stateSum, out var s)) return false;
+        NativeErrors.Check(N.mls_fused_adagrad(p.Handle, g.Handle, s.Handle, clr, eps, weightDecay, maximize ? 1 : 0));
+        GC.KeepAlive(p); GC.KeepAlive(g); GC.KeepAlive(s);
+        return true;
+    }
+
+    /// <inheritdoc />
     public unsafe bool TryEma(IReadOnlyList<ITensor> shadows, IReadOnlyList<ITensor> parameters, double decay)
     {
         if (!Enabled || shadows.Count != parameters.Count) return false;

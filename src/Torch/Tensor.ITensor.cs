@@ -19,6 +19,7 @@ public sealed partial class Tensor : ITensor
     ITensor ITensor.ToDType(DType dtype) => To(dtype);
     ITensor ITensor.ToDevice(Device device) => To(device);
     ITensor ITensor.Reshape(params long[] shape) => Reshape(shape);
+    ITensor ITensor.Narrow(long dim, long start, long length) => Narrow(dim, start, length);
     ITensor ITensor.Copy_(ITensor source) => Copy_(Nat(source));
     ITensor ITensor.Zero_() => Zero_();
     ITensor ITensor.Fill_(double value) => Fill_(value);

@@ -177,6 +177,9 @@ internal static unsafe partial class NativeMethods
     // fused kernels
     [LibraryImport(Lib)] public static partial int mls_fused_adam(IntPtr param, IntPtr grad, IntPtr expAvg, IntPtr expAvgSq, IntPtr maxSq, double lr, double beta1, double beta2, double eps, double weightDecay, double step, int decoupled, int maximize);
     [LibraryImport(Lib)] public static partial int mls_fused_sgd(IntPtr param, IntPtr grad, IntPtr momentumBuf, double lr, double momentum, double dampening, double weightDecay, int nesterov, int first, int maximize);
+    [LibraryImport(Lib)] public static partial int mls_fused_lion(IntPtr param, IntPtr grad, IntPtr expAvg, double lr, double beta1, double beta2, double weightDecay);
+    [LibraryImport(Lib)] public static partial int mls_fused_rmsprop(IntPtr param, IntPtr grad, IntPtr squareAvg, IntPtr gradAvg, IntPtr momentumBuf, double lr, double alpha, double eps, double weightDecay, double momentum, int maximize);
+    [LibraryImport(Lib)] public static partial int mls_fused_adagrad(IntPtr param, IntPtr grad, IntPtr stateSum, double clr, double eps, double weightDecay, int maximize);
     [LibraryImport(Lib)] public static partial int mls_fused_ema(IntPtr* shadows, IntPtr* parameters, long count, double decay);
     [LibraryImport(Lib)] public static partial int mls_stream_triad(IntPtr a, IntPtr b, IntPtr c, double s);
     [LibraryImport(Lib)] public static partial long mls_diag_add_loop(IntPtr a, IntPtr b, long iterations);

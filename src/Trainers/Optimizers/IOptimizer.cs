@@ -24,4 +24,21 @@ public interface IOptimizer
 
     /// <summary>Clears the gradients: to None when <paramref name="setToNone"/> (PyTorch's default), else to zeros.</summary>
     void ZeroGrad(bool setToNone = true);
+
+    /// <summary>
+    /// The optimizer's state in PyTorch's <c>state_dict()</c> structure (per-parameter state and
+    /// <c>param_groups</c>), as copies the caller owns. Optimizers that keep no state need not override it.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The optimizer does not support saving its state.</exception>
+    OptimizerState StateDict() =>
+        throw new NotSupportedException($"{GetType().Name} does not implement StateDict(); derive from Optimizer to get it.");
+
+    /// <summary>
+    /// Restores a state from <see cref="StateDict"/> (PyTorch's <c>load_state_dict</c>): hyperparameters of every
+    /// group and the per-parameter state, copied. Refuses a state whose group sizes or parameter shapes differ.
+    /// </summary>
+    /// <exception cref="ArgumentException">The state does not fit these parameters; the message names the parameter.</exception>
+    /// <exception cref="NotSupportedException">The optimizer does not support loading a state.</exception>
+    void LoadStateDict(OptimizerState state) =>
+        throw new NotSupportedException($"{GetType().Name} does not implement LoadStateDict(); derive from Optimizer to get it.");
 }

@@ -1,0 +1,60 @@
+using MLLrSched.Backend;
+
+namespace MLLrSched.Optimizers;
+
+/// <summary>
+/// Adam (Kingma &amp; Ba 2015) with optional AMSGrad: PyTorch 1.13's <c>torch.optim.Adam</c> (JSON type <c>Adam</c>).
+/// Weight decay is L2, added to the gradient before the moments; for decoupled decay use <see cref="AdamW"/>.
+/// </summary>
+/// <remarks>
+/// Per parameter: <c>g += weight_decay·p</c>; <c>m = β1·m + (1−β1)·g</c>; <c>v = β2·v + (1−β2)·g²</c>;
+/// <c>p −= lr/(1−β1ᵗ) · m / (√v̂/√(1−β2ᵗ) + eps)</c> with <c>v̂ = v</c>, or the running maximum of <c>v</c> with amsgrad.
+/// State: <c>step</c>, <c>exp_avg</c>, <c>exp_avg_sq</c>, <c>max_exp_avg_sq</c> (amsgrad).
+/// </remarks>
+public sealed class Adam : Optimizer
+{
+    /// <summary>The arguments of <c>torch.optim.Adam</c>.</summary>
+    public static readonly OptimizerSchema Arguments = new("Adam",
+        HyperParameter.Number("lr", 1e-3, ValidRange.NonNegative, description: "learning rate"),
+        HyperParameter.Pair("betas", "beta1", "beta2", (0.9, 0.999), ValidRange.UnitHalfOpen, ValidRange.UnitHalfOpen,
+            "decay rates of the first and second moment averages"),
+        HyperParameter.Number("eps", 1e-8, ValidRange.NonNegative, description: "added to the denominator"),
+        HyperParameter.Number("weight_decay", 0.0, ValidRange.NonNegative, description: "L2 penalty added to the gradient"),
+        HyperParameter.Flag("amsgrad", false, "use the running maximum of the second moment (AMSGrad)"),
+        HyperParameter.Flag("maximize", false, "maximize the objective instead of minimizing"));
+
+    /// <summary>Creates Adam over one group of parameters.</summary>
+    public Adam(IEnumerable<ITensor> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
+        double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+        : this(new[] { new ParamGroup(parameters) }, lr, betas, eps, weightDecay, amsgrad, maximize) { }
+
+    /// <summary>Creates Adam over parameter groups; a group's own settings override these defaults.</summary>
+    public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
+        double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+        : this(groups, Arguments.MakeDefaults(new Dictionary<string, object?>
+        {
+            ["lr"] = lr, ["betas"] = betas ?? (0.9, 0.999), ["eps"] = eps, ["weight_decay"] = weightDecay,
+            ["amsgrad"] = amsgrad, ["maximize"] = maximize,
+        })) { }
+
+    /// <summary>Creates Adam from a defaults group built with <see cref="OptimizerSchema.MakeDefaults"/> (used by JSON specs).</summary>
+    public Adam(IEnumerable<ParamGroup> groups, ParamGroup defaults) : base(groups, defaults, Arguments) { }
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<(string Key, bool Integer)> TensorScalarState { get; } = new[] { ("step", true) };
+
+    /// <inheritdoc />
+    protected override void StepCore()
+    {
+        var fused = Fused;
+        foreach (var group in ParamGroups)
+            foreach (var p in group.Parameters)
+            {
+                using var scope = Backend.NewScope();
+                var grad = p.Grad;
+                if (grad == null) continue;
+                RejectSparse(grad, "please consider SparseAdam instead");
+                AdamUpdate.Step(fused, group, p, grad, StateOf(p), decoupled: false);
+            }
+    }
+}

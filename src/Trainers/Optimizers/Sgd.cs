@@ -1,0 +1,95 @@
+using MLLrSched.Backend;
+
+namespace MLLrSched.Optimizers;
+
+/// <summary>
+/// Stochastic gradient descent with optional (Nesterov) momentum: PyTorch 1.13's <c>torch.optim.SGD</c>
+/// (JSON type <c>SGD</c>). Weight decay is L2 (added to the gradient).
+/// </summary>
+/// <remarks>
+/// Per parameter, with <c>g</c> the gradient (negated when <c>maximize</c>):
+/// <c>g += weight_decay·p</c>; with momentum, <c>buf = g</c> on the first step, else
+/// <c>buf = momentum·buf + (1 − dampening)·g</c>, and <c>g = nesterov ? g + momentum·buf : buf</c>;
+/// finally <c>p −= lr·g</c>. State: <c>momentum_buffer</c> (None while momentum is 0, as in PyTorch).
+/// </remarks>
+public sealed class Sgd : Optimizer
+{
+    /// <summary>The arguments of <c>torch.optim.SGD</c>.</summary>
+    public static readonly OptimizerSchema Arguments = new("SGD",
+        HyperParameter.Number("lr", null, ValidRange.NonNegative, required: true, description: "learning rate"),
+        HyperParameter.Number("momentum", 0.0, ValidRange.NonNegative, description: "momentum factor"),
+        HyperParameter.Number("dampening", 0.0, ValidRange.Any, description: "dampening for momentum"),
+        HyperParameter.Number("weight_decay", 0.0, ValidRange.NonNegative, description: "L2 penalty added to the gradient"),
+        HyperParameter.Flag("nesterov", false, "Nesterov momentum (needs momentum > 0 and dampening = 0)"),
+        HyperParameter.Flag("maximize", false, "maximize the objective instead of minimizing"));
+
+    /// <summary>Creates SGD over one group of parameters.</summary>
+    public Sgd(IEnumerable<ITensor> parameters, double lr, double momentum = 0, double dampening = 0,
+        double weightDecay = 0, bool nesterov = false, bool maximize = false)
+        : this(new[] { new ParamGroup(parameters) }, lr, momentum, dampening, weightDecay, nesterov, maximize) { }
+
+    /// <summary>Creates SGD over parameter groups; a group's own settings override these defaults.</summary>
+    public Sgd(IEnumerable<ParamGroup> groups, double lr, double momentum = 0, double dampening = 0,
+        double weightDecay = 0, bool nesterov = false, bool maximize = false)
+        : this(groups, Arguments.MakeDefaults(new Dictionary<string, object?>
+        {
+            ["lr"] = lr, ["momentum"] = momentum, ["dampening"] = dampening, ["weight_decay"] = weightDecay,
+            ["nesterov"] = nesterov, ["maximize"] = maximize,
+        })) { }
+
+    /// <summary>Creates SGD from a defaults group built with <see cref="OptimizerSchema.MakeDefaults"/> (used by JSON specs).</summary>
+    public Sgd(IEnumerable<ParamGroup> groups, ParamGroup defaults) : base(groups, defaults, Arguments) { }
+
+    /// <inheritdoc />
+    protected override void ValidateGroup(ParamGroup group, string where)
+    {
+        if (group.GetFlag("nesterov") && (group["momentum"] <= 0 || group["dampening"] != 0))
+            throw new ArgumentException(
+                $"{where}: nesterov momentum requires momentum > 0 and dampening = 0, got momentum {group["momentum"]} and dampening {group["dampening"]}.",
+                "nesterov");
+    }
+
+    /// <inheritdoc />
+    protected override void StepCore()
+    {
+        var fused = Fused;
+        foreach (var group in ParamGroups)
+        {
+            double lr = group["lr"], momentum = group["momentum"], dampening = group["dampening"], wd = group["weight_decay"];
+            bool nesterov = group.GetFlag("nesterov"), maximize = group.GetFlag("maximize");
+            foreach (var p in group.Parameters)
+            {
+                using var scope = Backend.NewScope();
+                var grad = p.Grad;
+                if (grad == null) continue;
+                var state = StateOf(p);
+                // PyTorch writes back what it read: None when momentum is 0 and no buffer exists yet.
+                if (momentum == 0 && !state.Contains("momentum_buffer")) state.SetNull("momentum_buffer");
+                var buf = momentum != 0 ? state.TensorOrNull("momentum_buffer") : null;
+                var first = momentum != 0 && buf == null;
+                if (fused != null && !grad.IsSparse)
+                {
+                    var fusedBuf = first ? p.ZerosLike() : buf;
+                    if (fused.TrySgd(p, grad, fusedBuf, lr, momentum, dampening, wd, nesterov, first, maximize))
+                    {
+                        if (first) state.Set("momentum_buffer", fusedBuf!);
+                        continue;
+                    }
+                }
+                var d = maximize ? grad.Neg() : grad;
+                if (wd != 0) d = d.Add(p, wd);
+                if (momentum != 0)
+                {
+                    if (buf == null)
+                    {
+                        buf = d.Clone();
+                        state.Set("momentum_buffer", buf);
+                    }
+                    else buf.Mul_(momentum).Add_(d, 1 - dampening);
+                    d = nesterov ? d.Add(buf, momentum) : buf;
+                }
+                p.Add_(d, -lr);
+            }
+        }
+    }
+}
