@@ -99,7 +99,8 @@ public sealed class SvgChart
     public string Render()
     {
         var hasY2 = _series.Any(s => s.Secondary);
-        double left = 84, right = hasY2 ? 84 : 28, top = Title == null ? 24 : 52, bottom = 64;
+        var showLegend = _series.Count > 1;
+        double left = 84, right = hasY2 ? 84 : 28, top = (Title == null ? 24 : 52) + (showLegend ? 16 : 0), bottom = 64;
         double pw = Math.Max(50, Width - left - right), ph = Math.Max(50, Height - top - bottom);
 
         var xAxis = MakeAxis(_series.SelectMany(s => s.X), LogX, pad: false);
@@ -170,26 +171,26 @@ public sealed class SvgChart
         }
         sb.Append("</g>\n");
 
-        // Legend (top right inside the plot).
-        if (_series.Count > 1 || (_series.Count == 1 && _series[0].Name.Length > 0 && hasY2))
+        // Legend: one row above the plot, right-aligned, so it never hides data.
+        if (showLegend)
         {
-            var labels = _series.Select(s => s.Name + (hasY2 ? (s.Secondary ? " (right)" : " (left)") : "")).ToArray();
-            var w = 36 + labels.Max(l => l.Length) * 7.0;
-            var h = 8 + 18 * labels.Length;
-            var lx = left + pw - w - 8;
-            var ly = top + 8;
-            sb.Append(ci, $"<g font-size=\"12\"><rect x=\"{N(lx)}\" y=\"{N(ly)}\" width=\"{N(w)}\" height=\"{N(h)}\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n");
+            var labels = _series.Select(s => s.Name + (hasY2 ? (s.Secondary ? " (right axis)" : " (left axis)") : "")).ToArray();
+            var widths = labels.Select(l => 34 + l.Length * 6.6).ToArray();
+            var x0 = left + pw - widths.Sum();
+            var yy = top - 10;
+            sb.Append("<g font-size=\"12\">\n");
             for (var i = 0; i < labels.Length; i++)
             {
-                var yy = ly + 16 + 18 * i;
                 var dash = _series[i].Dashed ? " stroke-dasharray=\"7,4\"" : "";
-                sb.Append(ci, $"<line x1=\"{N(lx + 6)}\" y1=\"{N(yy - 4)}\" x2=\"{N(lx + 28)}\" y2=\"{N(yy - 4)}\" stroke=\"{Esc(_series[i].Color)}\" stroke-width=\"2\"{dash}/>");
-                sb.Append(ci, $"<text x=\"{N(lx + 32)}\" y=\"{N(yy)}\">{Esc(labels[i])}</text>\n");
+                sb.Append(ci, $"<line x1=\"{N(x0)}\" y1=\"{N(yy - 4)}\" x2=\"{N(x0 + 22)}\" y2=\"{N(yy - 4)}\" stroke=\"{Esc(_series[i].Color)}\" stroke-width=\"2\"{dash}/>");
+                sb.Append(ci, $"<text x=\"{N(x0 + 26)}\" y=\"{N(yy)}\">{Esc(labels[i])}</text>\n");
+                x0 += widths[i];
             }
             sb.Append("</g>\n");
         }
         sb.Append("</svg>\n");
         return sb.ToString();
+
     }
 
     private static string Esc(string s) => SecurityElement.Escape(s) ?? "";

@@ -22,7 +22,7 @@ public class SvgChartTests
         CollectionAssert.Contains(texts, "epoch");
         CollectionAssert.Contains(texts, "loss");
         CollectionAssert.Contains(texts, "accuracy");
-        CollectionAssert.Contains(texts, "train <loss> (left)");
+        CollectionAssert.Contains(texts, "train <loss> (left axis)");
         Assert.AreEqual(3, doc.Descendants(Svg + "path").Count());
         Assert.IsTrue(texts.Count(t => double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)) >= 8, "numeric tick labels");
     }
