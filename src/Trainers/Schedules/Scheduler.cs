@@ -38,6 +38,7 @@ public sealed class Scheduler
     private readonly string[]? _momentumFields;
     private readonly double[]? _lastMomentum;
     private readonly Schedule? _momentumSource;
+    private readonly bool _usesMetric;
     private double _t;
     private long _stepCount;
     private long _epoch;
@@ -111,6 +112,7 @@ public sealed class Scheduler
             _lastMomentum = new double[groups.Count];
         }
 
+        _usesMetric = _bound.Any(b => b.Schedule.UsesMetric);
         _t = resuming ? lastEpoch + 1 : 0;
         _epoch = (long)Math.Floor(_t);
         _orderChecked = resuming;
@@ -172,7 +174,7 @@ public sealed class Scheduler
     public IReadOnlyList<double>? LastMomentum => _lastMomentum;
 
     /// <summary>True when a schedule reacts to metrics, so every step needs one.</summary>
-    public bool UsesMetric => _bound.Any(b => b.Schedule.UsesMetric);
+    public bool UsesMetric => _usesMetric;
 
     /// <summary>The values written last for <paramref name="field"/>.</summary>
     public IReadOnlyList<double> LastValues(string field) =>
@@ -202,7 +204,7 @@ public sealed class Scheduler
         {
             foreach (var b in _bound) b.Schedule.Observe(t, m);
         }
-        else if (UsesMetric)
+        else if (_usesMetric)
         {
             var s = _bound.First(b => b.Schedule.UsesMetric).Schedule;
             throw new InvalidOperationException(

@@ -33,7 +33,10 @@ public sealed class Cycles : ScheduleWrapper
         CycleLimit = ScheduleGuard.AtLeast(inner.TypeName, "cycle_limit", cycleLimit, 1);
         KDecay = ScheduleGuard.Positive(inner.TypeName, "k_decay", kDecay);
         InnerLength = inner.Horizon ?? TInitial;
+        _logMul = Math.Log(CycleMul);
     }
+
+    private readonly double _logMul;
 
     /// <summary><c>t_initial</c>.</summary>
     public double TInitial { get; }
@@ -63,19 +66,22 @@ public sealed class Cycles : ScheduleWrapper
     {
         if (CycleMul != 1)
         {
-            var i = Math.Floor(Math.Log(1 - t / TInitial * (1 - CycleMul)) / Math.Log(CycleMul));
-            var ti = Math.Pow(CycleMul, i) * TInitial;
-            var tCurr = t - (1 - Math.Pow(CycleMul, i)) / (1 - CycleMul) * TInitial;
+            var i = Math.Floor(Math.Log(1 - t / TInitial * (1 - CycleMul)) / _logMul);
+            var mulI = Math.Pow(CycleMul, i);
+            var ti = mulI * TInitial;
+            var tCurr = t - (1 - mulI) / (1 - CycleMul) * TInitial;
             return (i, ti, tCurr);
         }
         var idx = ScheduleGuard.PyFloorDiv(t, TInitial);
         return (idx, TInitial, t - TInitial * idx);
     }
 
-    private double InnerTime(double within, double length) =>
-        KDecay == 1 && length == InnerLength
-            ? within
-            : InnerLength * (Math.Pow(within, KDecay) / Math.Pow(length, KDecay));
+    private double InnerTime(double within, double length)
+    {
+        if (length == InnerLength && KDecay == 1) return within;
+        // x ** 1 is x, so skipping the powers for k = 1 changes nothing.
+        return KDecay == 1 ? InnerLength * (within / length) : InnerLength * (Math.Pow(within, KDecay) / Math.Pow(length, KDecay));
+    }
 
     private double Scaled(double innerTime, int group, double baseValue, double gamma) =>
         Inner.UsesBaseValue ? Inner.Value(innerTime, group, baseValue * gamma) : Inner.Value(innerTime, group, baseValue) * gamma;

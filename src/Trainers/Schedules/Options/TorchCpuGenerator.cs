@@ -26,8 +26,15 @@ internal sealed class TorchCpuGenerator
 
     private void SeedTo(int n)
     {
-        for (; _seeded < n; _seeded++)
-            _mt[_seeded] = 1812433253u * (_mt[_seeded - 1] ^ (_mt[_seeded - 1] >> 30)) + (uint)_seeded;
+        if (_seeded >= n) return;
+        var mt = _mt;
+        var prev = mt[_seeded - 1];
+        for (var j = _seeded; j < n; j++)
+        {
+            prev = 1812433253u * (prev ^ (prev >> 30)) + (uint)j;
+            mt[j] = prev;
+        }
+        _seeded = n;
     }
 
     /// <summary>One 32-bit output of the engine.</summary>
