@@ -119,6 +119,33 @@ public sealed class Scheduler
         Apply();
     }
 
+    /// <summary>
+    /// Builds a scheduler from a JSON spec (or an array of specs, one per driven hyperparameter). The spec's
+    /// <c>interval</c> and <c>last_epoch</c> keys override those of <paramref name="options"/>.
+    /// </summary>
+    /// <example><c>Scheduler.FromJson(optimizer, """{"type": "StepLR", "step_size": 30, "interval": "epoch"}""")</c></example>
+    /// <exception cref="MLLrSched.Specs.SpecException">Invalid spec.</exception>
+    public static Scheduler FromJson(IOptimizer optimizer, string json, SchedulerOptions? options = null)
+    {
+        var specs = ScheduleSpecs.ParseMany(json);
+        var intervals = specs.Select(s => s.Interval).Where(i => i != null).Distinct().ToList();
+        if (intervals.Count > 1)
+            throw new MLLrSched.Specs.SpecException("The schedules disagree on 'interval'; one scheduler steps all of them together.", "interval");
+        var lastEpochs = specs.Select(s => s.LastEpoch).Where(l => l != null).Distinct().ToList();
+        if (lastEpochs.Count > 1)
+            throw new MLLrSched.Specs.SpecException("The schedules disagree on 'last_epoch'.", "last_epoch");
+        var o = options ?? new SchedulerOptions();
+        var merged = new SchedulerOptions
+        {
+            Interval = intervals.Count == 1 ? intervals[0]!.Value : o.Interval,
+            StepsPerEpoch = o.StepsPerEpoch,
+            LastEpoch = lastEpochs.Count == 1 ? lastEpochs[0] : o.LastEpoch,
+            StrictStepOrder = o.StrictStepOrder,
+            Warn = o.Warn,
+        };
+        return new Scheduler(optimizer, specs.Select(s => s.ToBinding()), merged);
+    }
+
     private static double[] BaseValues(IReadOnlyList<ParamGroup> groups, ScheduleBinding b, bool resuming)
     {
         var field = b.ParamGroupField;

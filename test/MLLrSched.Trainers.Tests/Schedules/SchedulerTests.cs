@@ -174,4 +174,19 @@ public class SchedulerTests
         Assert.AreEqual(forward[45], again.Value(45, 0, 0.5));
         Assert.AreEqual(forward[7], again.Value(7, 0, 0.5));
     }
+
+    [TestMethod]
+    public void FromJsonAppliesTheDriverKeys()
+    {
+        var opt = FakeOptimizer.Sgd(1.0);
+        var s = Scheduler.FromJson(opt, """{"type": "StepLR", "step_size": 1, "gamma": 0.5, "interval": "epoch"}""", new SchedulerOptions { Warn = null });
+        Assert.AreEqual(StepInterval.Epoch, s.Options.Interval);
+        s.OnOptimizerStep();
+        Assert.AreEqual(0, s.T);
+        s.OnEpochEnd();
+        Assert.AreEqual(0.5, opt.ParamGroups[0].Lr);
+        var e = Assert.ThrowsExactly<MLLrSched.Specs.SpecException>(() => Scheduler.FromJson(FakeOptimizer.Sgd(1.0),
+            """[{"type": "StepLR", "step_size": 1, "interval": "epoch"}, {"type": "StepLR", "step_size": 1, "interval": "step", "param_group_field": "momentum"}]"""));
+        StringAssert.Contains(e.Message, "disagree on 'interval'");
+    }
 }
