@@ -57,7 +57,8 @@ internal static class ScheduleCommand
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException)
             {
-                Console.Error.WriteLine("error: " + e.Message);
+                var message = e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "") : e.Message;
+                Console.Error.WriteLine("error: " + message);
                 return e is SpecException or ArgumentException ? 2 : 1;
             }
         });

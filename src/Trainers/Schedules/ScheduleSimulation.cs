@@ -91,9 +91,11 @@ public static class ScheduleSimulation
         var values = new Dictionary<string, double> { ["lr"] = lr, ["weight_decay"] = weightDecay };
         if (adamStyle) { values["beta1"] = momentum; values["beta2"] = 0.999; }
         else values["momentum"] = momentum;
+        var lastEpoch = specs.Select(s => s.LastEpoch).FirstOrDefault(l => l.HasValue);
+        if (lastEpoch >= 0)
+            foreach (var k in values.Keys.ToList()) values["initial_" + k] = values[k];   // resuming needs initial_* values
         var group = new ParamGroup(Array.Empty<MLLrSched.Backend.ITensor>(), values);
         var optimizer = new ProbeOptimizer(group);
-        var lastEpoch = specs.Select(s => s.LastEpoch).FirstOrDefault(l => l.HasValue);
         var scheduler = new Scheduler(optimizer, specs.Select(s => s.ToBinding()),
             new SchedulerOptions { LastEpoch = lastEpoch, Warn = null });
         if (scheduler.UsesMetric && (metrics == null || metrics.Count < steps - 1))

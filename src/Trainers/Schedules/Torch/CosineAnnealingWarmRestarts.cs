@@ -51,7 +51,7 @@ public sealed class CosineAnnealingWarmRestarts : Schedule
             while (cur >= ti)
             {
                 cur -= ti;
-                ti *= TMult;
+                ti = ti > long.MaxValue / TMult ? long.MaxValue : ti * TMult;
             }
             return (cur, ti);
         }
