@@ -93,7 +93,9 @@ public static class ScheduleSpecs
             }
             catch (ArgumentException e) when (e is not SpecException)
             {
-                throw new SpecException($"Invalid {r.Context}: {e.Message}", e.ParamName);
+                var message = e.ParamName is { } p ? e.Message.Replace($" (Parameter '{p}')", "") : e.Message;
+                if (message.StartsWith(name + ": ", StringComparison.Ordinal)) message = message[(name.Length + 2)..];
+                throw new SpecException($"Invalid {r.Context}: {message}", e.ParamName);
             }
         });
 
