@@ -1,0 +1,6 @@
+using System.CommandLine;
+using MLLrSched.Cli;
+
+var root = new RootCommand("mllrsched: PyTorch-exact learning-rate schedules and training policies for .NET.");
+root.Subcommands.Add(ScheduleCommand.Create());
+return root.Parse(args).Invoke();
