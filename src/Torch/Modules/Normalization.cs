@@ -41,7 +41,7 @@ public abstract class BatchNormBase : Module
     /// <summary>Variance epsilon.</summary>
     public double Eps { get; }
     /// <summary>Running-statistics momentum, or null for a cumulative average.</summary>
-    public double? Momentum { get; }
+    public double? Momentum { get; internal set; }
     /// <summary>Scale γ, or null when not affine.</summary>
     public Tensor? Weight { get; }
     /// <summary>Shift β, or null when not affine.</summary>
