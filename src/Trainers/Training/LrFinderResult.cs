@@ -73,8 +73,8 @@ public sealed class LrFinderResult
 
     /// <summary>
     /// The chart: smoothed loss against lr on a log axis, the raw loss faint behind it, and a dashed vertical line at the
-    /// suggestion. Raw losses far above the smoothed curve (the blow-up at the end) are left off so they do not flatten
-    /// the interesting part.
+    /// suggestion. Losses above the divergence bound (the blow-up at the end) are left off so they do not flatten the
+    /// interesting part; the CSV has every value.
     /// </summary>
     /// <param name="title">Title; default names the suggestion.</param>
     public SvgChart ToChart(string? title = null)
@@ -86,19 +86,32 @@ public sealed class LrFinderResult
             YLabel = "loss",
             LogX = true,
         };
-        var finite = SmoothedLosses.Where(double.IsFinite).ToArray();
-        var yMin = finite.Length > 0 ? finite.Min() : 0;
-        var yMax = finite.Length > 0 ? finite.Max() : 1;
-        var ceiling = yMax + 0.25 * Math.Max(yMax - yMin, Math.Abs(yMax) * 0.05);
-        var raw = Losses.Select(l => double.IsFinite(l) && l <= ceiling ? l : double.NaN).ToArray();
-        chart.AddSeries("loss", LearningRates, raw, color: "#c6d4e6");
-        chart.AddSeries("smoothed loss", LearningRates, SmoothedLosses, color: "#1f77b4");
+        var (yMin, ceiling) = DisplayRange();
+        double[] Clip(IReadOnlyList<double> v) => v.Select(l => double.IsFinite(l) && l <= ceiling ? l : double.NaN).ToArray();
+        chart.AddSeries("loss", LearningRates, Clip(Losses), color: "#c6d4e6");
+        chart.AddSeries("smoothed loss", LearningRates, Clip(SmoothedLosses), color: "#1f77b4");
         if (Suggestion.Method != LrSuggestionMethod.None)
         {
             var x = Suggestion.Lr;
-            chart.AddSeries($"suggested lr {Fmt(x)} ({Suggestion.MethodName})", new[] { x, x }, new[] { yMin, yMax }, color: "#d62728", dashed: true);
+            chart.AddSeries($"suggested lr {Fmt(x)} ({Suggestion.MethodName})", new[] { x, x }, new[] { yMin, ceiling }, color: "#d62728", dashed: true);
         }
         return chart;
+    }
+
+    /// <summary>
+    /// The loss range worth showing: from the lowest smoothed loss up to a little above the larger of the first smoothed
+    /// loss and the divergence bound (<c>diverge_threshold</c> × best), so a diverged final point — which can be orders of
+    /// magnitude higher — does not flatten the rest of the curve.
+    /// </summary>
+    private (double Min, double Max) DisplayRange()
+    {
+        var finite = SmoothedLosses.Where(double.IsFinite).ToArray();
+        if (finite.Length == 0) return (0, 1);
+        var lo = finite.Min();
+        var hi = finite.Max();
+        if (BestSmoothedLoss > 0 && double.IsFinite(BestSmoothedLoss)) hi = Math.Min(hi, Options.DivergeThreshold * BestSmoothedLoss);
+        hi = Math.Max(hi, finite[0]);
+        return (lo, hi + 0.1 * Math.Max(hi - lo, Math.Abs(hi) * 0.05));
     }
 
     /// <summary>The chart (<see cref="ToChart"/>) as SVG text.</summary>
