@@ -199,12 +199,12 @@ public sealed class LrFinder
         if (groups.Count == 0) throw new ArgumentException($"{name} has no param groups; the LR range test has no learning rate to set.");
         for (var g = 0; g < groups.Count; g++)
         {
-            if (!groups[g].Has("lr"))
-                throw new ArgumentException(
-                    $"Param group {g} of {name} has no 'lr' (e.g. Adafactor with lr null): the LR range test sets the learning rate itself, so give the optimizer an explicit lr.");
             if (groups[g].Options.TryGetValue("relative_step", out var rel) && rel is true)
                 throw new ArgumentException(
-                    $"{name} with relative_step=true computes its own step size and ignores lr; set relative_step to false and give an lr for the LR range test.");
+                    $"{name} with relative_step=true computes its own step size and ignores lr; for the LR range test set relative_step to false and give an lr.");
+            if (!groups[g].Has("lr"))
+                throw new ArgumentException(
+                    $"Param group {g} of {name} has no 'lr': the LR range test sets the learning rate itself, so give the optimizer an explicit lr.");
         }
         var reference = optimizer is Optimizer opt && opt.Defaults.TryGet("lr", out var d) && d > 0 ? d : groups[0].Lr;
         if (!(reference > 0) || !double.IsFinite(reference))

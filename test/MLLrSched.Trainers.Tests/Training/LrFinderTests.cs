@@ -566,7 +566,7 @@ public class LrFinderTests
         // Adafactor steering its own step size.
         using var ok = new Linear(3, 1);
         StringAssert.Contains(Assert.Throws<ArgumentException>(() => finder.Run(ok, new RegressionTask(), Regression(), """{"type": "Adafactor"}""")).Message,
-            "explicit lr");
+            "relative_step to false and give an lr");
         StringAssert.Contains(Assert.ThrowsExactly<SpecException>(() => finder.Run(ok, new RegressionTask(), Regression(), """{"type": "AdamW", "lr": 0.1""")).Message,
             "not valid JSON");
         StringAssert.Contains(Assert.ThrowsExactly<SpecException>(() => finder.Run(ok, new RegressionTask(), Regression(), """{"type": "Adamm"}""")).Message, "Adam");
@@ -574,9 +574,21 @@ public class LrFinderTests
         StringAssert.Contains(Assert.Throws<ArgumentException>(() => InMemoryDataset.ForRegression(Array.Empty<float>(), new long[] { 3 }, Array.Empty<float>())).Message, "empty");
         StringAssert.Contains(Assert.Throws<ArgumentException>(() => finder.Run(ok, new RegressionTask(), new DataLoader(Regression(4), 8, dropLast: true),
             p => OptimizerFactory.Create("""{"type": "SGD", "lr": 0.1}""", p))).Message, "give no batch");
+        // A custom optimizer whose group has no lr.
+        StringAssert.Contains(Assert.Throws<ArgumentException>(() => finder.Run(ok, new RegressionTask(), Regression(),
+            p => new NoLrOptimizer(new ParamGroup(p.Select(x => x.Tensor))))).Message, "Param group 0 of NoLrOptimizer has no 'lr'");
         // Zero reference lr.
         StringAssert.Contains(Assert.Throws<ArgumentException>(() => finder.Run(ok, new RegressionTask(), Regression(), """{"type": "SGD", "lr": 0}""")).Message,
             "must be > 0");
+    }
+
+    private sealed class NoLrOptimizer(ParamGroup group) : IOptimizer
+    {
+        public IReadOnlyList<ParamGroup> ParamGroups { get; } = new[] { group };
+        public long StepCount => 0;
+        public void Step() { }
+        public double Step(Func<double> closure) => closure();
+        public void ZeroGrad(bool setToNone = true) { }
     }
 
     private sealed class SyncProgress(Action<LrFinderPoint> action) : IProgress<LrFinderPoint>
