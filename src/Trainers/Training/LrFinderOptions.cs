@@ -15,7 +15,7 @@ public enum LrStepMode
 
 /// <summary>
 /// Settings of the learning-rate range test (<see cref="LrFinder"/>). JSON names (for a config's <c>lr_find</c>
-/// section, read by <see cref="FromJson(JsonElement)"/>) are given with each property; docs/lr-finder.md has examples.
+/// section, read by <see cref="FromJson(JsonElement, LrFinderOptions?)"/>) are given with each property; docs/lr-finder.md has examples.
 /// </summary>
 public sealed record LrFinderOptions
 {

@@ -547,7 +547,7 @@ public class LrFinderTests
             DivergeThreshold = 5, StopOnDivergence = false, BatchSize = 32, GradientAccumulationSteps = 2, Shuffle = false, Seed = 7,
             SkipStart = 3, SkipEnd = 2,
         }, o);
-        Assert.AreEqual(LrFinderOptions.JsonNames.Count, 14);
+        Assert.AreEqual(14, LrFinderOptions.JsonNames.Count);
         Assert.AreEqual(new LrFinderOptions(), LrFinderOptions.FromJson("{}"));
         Assert.AreEqual(10, new LrFinderOptions().EffectiveSkipStart);
         StringAssert.Contains(Assert.ThrowsExactly<SpecException>(() => LrFinderOptions.FromJson("""{"num_step": 10}""")).Message, "did you mean 'num_steps'?");
