@@ -4,4 +4,5 @@ using MLLrSched.Cli;
 var root = new RootCommand("mllrsched: PyTorch-exact learning-rate schedules and training policies for .NET.");
 root.Subcommands.Add(ScheduleCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(LrFindCommand.Create());
 return root.Parse(args).Invoke();

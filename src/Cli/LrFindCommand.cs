@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using MLLrSched.Backend;
+using MLLrSched.Specs;
+using MLLrSched.Training;
+
+namespace MLLrSched.Cli;
+
+/// <summary><c>mllrsched lr-find</c>: the LR range test on a model and data from a run config or flags.</summary>
+internal static class LrFindCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo?>("--config") { Description = "Run config (JSON): data, model, optimizer, batch_size, seed, device and an optional lr_find section. Flags override it." };
+        var data = new Option<string?>("--data") { Description = "Training data: fashion-mnist or a CSV file (label in the last column unless --label-column)." };
+        var subset = new Option<int?>("--subset") { Description = "Use N samples drawn with the seed (default: all)." };
+        var task = new Option<string?>("--task") { Description = "CSV data: classification (default) or regression." };
+        task.AcceptOnlyFromAmong("classification", "regression");
+        var labelColumn = new Option<string?>("--label-column") { Description = "CSV data: the label column (name, or index without a header)." };
+        var model = new Option<string?>("--model") { Description = "mlp (default) or cnn (image data)." };
+        model.AcceptOnlyFromAmong("mlp", "cnn");
+        var hidden = new Option<string?>("--hidden") { Description = "MLP hidden sizes, e.g. 256,128 (default)." };
+        var optimizer = new Option<string?>("--optimizer")
+        {
+            Description = "Optimizer spec (JSON text or file) with PyTorch names; its lr only sets group ratios. Default: " + LrFindSetup.DefaultOptimizer,
+        };
+        var startLr = new Option<double?>("--start-lr") { Description = "First learning rate (default 1e-7)." };
+        var endLr = new Option<double?>("--end-lr") { Description = "Last learning rate (default 10)." };
+        var steps = new Option<int?>("--steps") { Description = "Optimizer steps of the sweep (default 100)." };
+        var stepMode = new Option<string?>("--step-mode") { Description = "exp (default) or linear." };
+        stepMode.AcceptOnlyFromAmong("exp", "linear");
+        var batchSize = new Option<int?>("--batch-size") { Description = "Samples per micro-batch (default 64)." };
+        var accumulation = new Option<int?>("--accumulation-steps") { Description = "Micro-batches per optimizer step (default 1)." };
+        var beta = new Option<double?>("--beta") { Description = "Loss smoothing beta in [0, 1) (default 0.98)." };
+        var diverge = new Option<double?>("--diverge-threshold") { Description = "Stop when the smoothed loss exceeds this × the best (default 4)." };
+        var seed = new Option<long?>("--seed") { Description = "Seed of model initialisation, subset, shuffling and dropout (default 0)." };
+        var device = new Option<string?>("--device") { Description = "cpu (default), cuda or cuda:N." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Directory for lr_find.csv and lr_find.svg (created if missing)." };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress lines on standard error." };
+
+        var cmd = new Command("lr-find",
+            "LR range test: sweep the learning rate over a number of steps on a model and data, stop on divergence, " +
+            "restore the weights, plot loss against lr and suggest a learning rate.")
+        {
+            config, data, subset, task, labelColumn, model, hidden, optimizer, startLr, endLr, steps, stepMode, batchSize,
+            accumulation, beta, diverge, seed, device, output, quiet,
+        };
+        cmd.SetAction(parse =>
+        {
+            try
+            {
+                var s = parse.GetValue(config) is { } file ? LrFindSetup.FromConfig(file.FullName) : new LrFindSetup.Settings();
+                var f = s.Finder;
+                f = f with
+                {
+                    StartLr = parse.GetValue(startLr) ?? f.StartLr,
+                    EndLr = parse.GetValue(endLr) ?? f.EndLr,
+                    NumSteps = parse.GetValue(steps) ?? f.NumSteps,
+                    StepMode = parse.GetValue(stepMode) is { } m ? (m == "exp" ? LrStepMode.Exponential : LrStepMode.Linear) : f.StepMode,
+                    BatchSize = parse.GetValue(batchSize) ?? f.BatchSize,
+                    GradientAccumulationSteps = parse.GetValue(accumulation) ?? f.GradientAccumulationSteps,
+                    SmoothingBeta = parse.GetValue(beta) ?? f.SmoothingBeta,
+                    DivergeThreshold = parse.GetValue(diverge) ?? f.DivergeThreshold,
+                    Seed = parse.GetValue(seed) ?? f.Seed,
+                };
+                f.Validate();
+                s = s with
+                {
+                    Finder = f,
+                    Data = parse.GetValue(data) ?? s.Data,
+                    Subset = parse.GetValue(subset) ?? s.Subset,
+                    Task = parse.GetValue(task) ?? s.Task,
+                    LabelColumn = parse.GetValue(labelColumn) ?? s.LabelColumn,
+                    Model = parse.GetValue(model) ?? s.Model,
+                    ModelSpec = parse.GetValue(model) is { } chosen && chosen != s.Model ? null : s.ModelSpec,
+                    Hidden = parse.GetValue(hidden) is { } h ? ParseSizes(h) : s.Hidden,
+                    Optimizer = parse.GetValue(optimizer) is { } o ? ReadSpec(o) : s.Optimizer,
+                    Device = parse.GetValue(device) is { } d ? Device.Parse(d) : s.Device,
+                };
+
+                using var setup = LrFindSetup.Build(s);
+                var quietRun = parse.GetValue(quiet);
+                if (!quietRun) Console.Error.WriteLine($"lr-find: {setup.Description}");
+                var finder = new LrFinder(setup.Options);
+                if (!quietRun)
+                    finder.Progress = new ConsoleProgress(setup.Options.NumSteps);
+                var result = finder.Run(setup.Model, setup.Task, setup.Data, setup.Optimizer);
+                Console.Out.Write(result.Describe());
+                if (parse.GetValue(output) is { } dir)
+                {
+                    var (csv, svg) = result.Save(dir.FullName);
+                    Console.Out.WriteLine($"wrote {csv}");
+                    Console.Out.WriteLine($"wrote {svg}");
+                }
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException or InvalidDataException)
+            {
+                var message = e is ArgumentException a ? CleanMessage(a) : e.Message;
+                Console.Error.WriteLine("error: " + message);
+                return e is ArgumentException ? 2 : 1;
+            }
+        });
+        return cmd;
+    }
+
+    private static string CleanMessage(ArgumentException e)
+    {
+        var m = e.Message;
+        var cut = m.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        if (cut >= 0) m = m[..cut];
+        cut = m.IndexOf("\nActual value was", StringComparison.Ordinal);
+        return cut >= 0 ? m[..cut] : m;
+    }
+
+    private static int[] ParseSizes(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var sizes = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
+                throw new ArgumentException($"--hidden '{text}': '{parts[i]}' is not a size ≥ 1; give comma-separated sizes such as 256,128.");
+        return sizes;
+    }
+
+    private static JsonElement ReadSpec(string text)
+    {
+        var t = text.TrimStart();
+        if (!t.StartsWith('{'))
+        {
+            if (!File.Exists(text)) throw new ArgumentException($"--optimizer '{text}' is neither a JSON object (starting with '{{') nor an existing file.");
+            text = File.ReadAllText(text);
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException e) { throw new SpecException($"--optimizer is not valid JSON: {e.Message}"); }
+    }
+
+    /// <summary>A progress line every tenth of the sweep, on standard error.</summary>
+    private sealed class ConsoleProgress(int steps) : IProgress<LrFinderPoint>
+    {
+        private readonly int _every = Math.Max(1, steps / 10);
+
+        public void Report(LrFinderPoint p)
+        {
+            if (p.Step % _every != 0 && p.Step != steps - 1) return;
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  step {p.Step,4}  lr {p.Lr,10:0.###e+0}  loss {p.Loss,9:0.####}  smoothed {p.SmoothedLoss,9:0.####}"));
+        }
+    }
+}
