@@ -116,9 +116,11 @@ public abstract class TorchTrainerBase : IEstimator<TorchScoringTransformer>
         // The added columns' shapes come from ML.NET's own CustomMapping estimator with this step's definitions.
         var ml = new MLContext();
         var input = TorchScoringTransformer.InputDefinition(_options.FeatureColumnName, 1);
+        // Shapes carry no sizes; PredictedLabel gets key values exactly when the label has them (as after MapValueToKey).
+        var labelHasNames = label.Annotations?.Any(a => a.Name == "KeyValues") == true;
         IEstimator<ITransformer> shape = _task switch
         {
-            TorchTaskKind.Multiclass => ml.Transforms.CustomMapping<TorchFeaturesRow, TorchMulticlassRow>((_, _) => { }, null, input, TorchScoringTransformer.MulticlassDefinition(2, null)),
+            TorchTaskKind.Multiclass => ml.Transforms.CustomMapping<TorchFeaturesRow, TorchMulticlassRow>((_, _) => { }, null, input, TorchScoringTransformer.MulticlassDefinition(2, labelHasNames ? new[] { "", "" } : null)),
             TorchTaskKind.Binary => ml.Transforms.CustomMapping<TorchFeaturesRow, TorchBinaryRow>((_, _) => { }, null, input),
             _ => ml.Transforms.CustomMapping<TorchFeaturesRow, TorchRegressionRow>((_, _) => { }, null, input),
         };
