@@ -17,7 +17,7 @@ mkdir -p "$out"
 
 key=$( { env | grep -E '^(MLLRSCHED_(ADAPTER_SOURCE|MLNET_VERSION|TORCHSHARP_VERSION|LIBTORCH_PACKAGE)|NUGET_PACKAGES)=' | sort
          cat "$root/nuget.config" "$root/src/Adapters.props" "$root"/src/MLExtensions/*.csproj "$root"/src/TorchSharpBackend/*.csproj \
-             "$root"/test/MLLrSched.MLExtensions.Tests/*.csproj "$root"/test/MLLrSched.TorchSharp.Tests/*.csproj; } | sha1sum | cut -c1-12)
+             "$root"/test/MLLrSched.MLExtensions.Tests/*.csproj "$root"/test/MLLrSched.TorchSharp.Tests/*.csproj "$root"/samples/*/*.csproj; } | sha1sum | cut -c1-12)
 
 skipped=()
 for adapter in MLExtensions TorchSharp; do
@@ -33,6 +33,10 @@ for adapter in MLExtensions TorchSharp; do
   if [[ -f "$stamp.ok" ]]; then
     echo "[adapters] building MLLrSched.$adapter and $tests ($pkg)"
     dotnet build "$proj" -c Release --no-restore -nologo -v quiet -clp:ErrorsOnly || { echo "[adapters] MLLrSched.$adapter failed to build" >&2; exit 1; }
+    # The Model Builder-style sample uses the ML.NET adapter; build it so it cannot rot unseen.
+    if [[ $adapter == MLExtensions ]]; then
+      dotnet build "$root/samples/ModelBuilderStyle" -c Release -nologo -v quiet -clp:ErrorsOnly || { echo "[adapters] the ML.NET sample failed to build" >&2; exit 1; }
+    fi
   else
     why=$(grep -o 'error NU1[0-9]*: [^[]*' "$out/probe-$adapter.log" | head -1 | sed 's/error //; s/ *$//')
     skipped+=("MLLrSched.$adapter + tests ($pkg: ${why:-restore failed, see artifacts/adapters/probe-$adapter.log})")
