@@ -1,0 +1,50 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLLrSched.MLExtensions;
+
+/// <summary>Reads the feature vectors and labels of an IDataView into arrays through a cursor.</summary>
+internal static class DataViewReader
+{
+    /// <summary>Rows read, and how many were skipped for a missing label or non-finite features (as ML.NET's trainers skip them).</summary>
+    public sealed record Rows(float[] Features, long[]? Classes, float[]? Targets, int Count, long Skipped);
+
+    public static Rows Read(IDataView data, string featureColumn, int featureCount, string labelColumn, TorchTaskKind task, Func<bool> canceled)
+    {
+        var schema = data.Schema;
+        var fcol = schema[featureColumn];
+        var lcol = schema[labelColumn];
+        var features = new List<float>();
+        var classes = task == TorchTaskKind.Regression ? null : new List<long>();
+        var targets = task == TorchTaskKind.Regression ? new List<float>() : null;
+        long skipped = 0;
+        using var cursor = data.GetRowCursor(new[] { fcol, lcol });
+        var getFeatures = cursor.GetGetter<VBuffer<float>>(fcol);
+        ValueGetter<uint>? getKey = task == TorchTaskKind.Multiclass ? cursor.GetGetter<uint>(lcol) : null;
+        ValueGetter<bool>? getBool = task == TorchTaskKind.Binary ? cursor.GetGetter<bool>(lcol) : null;
+        ValueGetter<float>? getFloat = task == TorchTaskKind.Regression ? cursor.GetGetter<float>(lcol) : null;
+        VBuffer<float> buffer = default;
+        var dense = new float[featureCount];
+        var rows = 0;
+        while (cursor.MoveNext())
+        {
+            if ((rows & 1023) == 0 && canceled()) throw new OperationCanceledException("Training was canceled while reading the data.");
+            getFeatures(ref buffer);
+            buffer.CopyTo(dense);
+            var finite = true;
+            foreach (var v in dense) if (!float.IsFinite(v)) { finite = false; break; }
+            long cls = 0;
+            float target = 0;
+            var labelOk = true;
+            if (getKey != null) { uint k = 0; getKey(ref k); labelOk = k != 0; cls = k - 1L; }
+            else if (getBool != null) { var b = false; getBool(ref b); cls = b ? 1 : 0; }
+            else { getFloat!(ref target); labelOk = float.IsFinite(target); }
+            if (!finite || !labelOk) { skipped++; continue; }
+            features.AddRange(dense);
+            classes?.Add(cls);
+            targets?.Add(target);
+            rows++;
+        }
+        return new Rows(features.ToArray(), classes?.ToArray(), targets?.ToArray(), rows, skipped);
+    }
+}
