@@ -50,9 +50,7 @@ internal static class LrFindCommand
         {
             try
             {
-                var s = parse.GetValue(config) is { } file ? LrFindSetup.FromConfig(file.FullName) : new LrFindSetup.Settings();
-                var f = s.Finder;
-                f = f with
+                LrFinderOptions Overrides(LrFinderOptions f) => f with
                 {
                     StartLr = parse.GetValue(startLr) ?? f.StartLr,
                     EndLr = parse.GetValue(endLr) ?? f.EndLr,
@@ -64,22 +62,39 @@ internal static class LrFindCommand
                     DivergeThreshold = parse.GetValue(diverge) ?? f.DivergeThreshold,
                     Seed = parse.GetValue(seed) ?? f.Seed,
                 };
-                f.Validate();
-                s = s with
+                JsonElement? optimizerOverride = parse.GetValue(optimizer) is { } o ? ReadSpec(o) : null;
+                Device? deviceOverride = parse.GetValue(device) is { } d ? Device.Parse(d) : null;
+                LrFindSetup setupBuilt;
+                if (parse.GetValue(config) is { } file)
                 {
-                    Finder = f,
-                    Data = parse.GetValue(data) ?? s.Data,
-                    Subset = parse.GetValue(subset) ?? s.Subset,
-                    Task = parse.GetValue(task) ?? s.Task,
-                    LabelColumn = parse.GetValue(labelColumn) ?? s.LabelColumn,
-                    Model = parse.GetValue(model) ?? s.Model,
-                    ModelSpec = parse.GetValue(model) is { } chosen && chosen != s.Model ? null : s.ModelSpec,
-                    Hidden = parse.GetValue(hidden) is { } h ? ParseSizes(h) : s.Hidden,
-                    Optimizer = parse.GetValue(optimizer) is { } o ? ReadSpec(o) : s.Optimizer,
-                    Device = parse.GetValue(device) is { } d ? Device.Parse(d) : s.Device,
-                };
-
-                using var setup = LrFindSetup.Build(s);
+                    var stray = new (string Name, object? Value)[]
+                    {
+                        ("--data", parse.GetValue(data)), ("--subset", parse.GetValue(subset)), ("--task", parse.GetValue(task)),
+                        ("--label-column", parse.GetValue(labelColumn)), ("--model", parse.GetValue(model)), ("--hidden", parse.GetValue(hidden)),
+                    }.Where(x => x.Value != null).Select(x => x.Name).ToList();
+                    if (stray.Count > 0)
+                        throw new ArgumentException($"{string.Join(", ", stray)} cannot be combined with --config: the data and model come from the config's 'data' and 'model' sections.");
+                    setupBuilt = LrFindSetup.FromRunConfig(file.FullName, Overrides, optimizerOverride, deviceOverride);
+                }
+                else
+                {
+                    var f = Overrides(new LrFinderOptions());
+                    f.Validate();
+                    var s = new LrFindSetup.Settings
+                    {
+                        Finder = f,
+                        Data = parse.GetValue(data),
+                        Subset = parse.GetValue(subset),
+                        Task = parse.GetValue(task) ?? "classification",
+                        LabelColumn = parse.GetValue(labelColumn),
+                        Model = parse.GetValue(model) ?? "mlp",
+                        Hidden = parse.GetValue(hidden) is { } h ? ParseSizes(h) : null,
+                        Optimizer = optimizerOverride ?? JsonDocument.Parse(LrFindSetup.DefaultOptimizer).RootElement.Clone(),
+                        Device = deviceOverride ?? Device.Cpu,
+                    };
+                    setupBuilt = LrFindSetup.Build(s);
+                }
+                using var setup = setupBuilt;
                 var quietRun = parse.GetValue(quiet);
                 if (!quietRun) Console.Error.WriteLine($"lr-find: {setup.Description}");
                 var finder = new LrFinder(setup.Options);
@@ -95,7 +110,7 @@ internal static class LrFindCommand
                 }
                 return 0;
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException or InvalidDataException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException or InvalidDataException or Specs.SpecException)
             {
                 var message = e is ArgumentException a ? CleanMessage(a) : e.Message;
                 Console.Error.WriteLine("error: " + message);

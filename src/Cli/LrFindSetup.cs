@@ -11,15 +11,10 @@ namespace MLLrSched.Cli;
 
 /// <summary>
 /// What <c>mllrsched lr-find</c> needs to run: a model, a task, training data, an optimizer spec and the finder's
-/// options. Built from a run config file (<see cref="FromConfig"/>) and/or command-line flags (<see cref="Build"/>).
+/// options. Built from a run config file (<see cref="FromRunConfig"/>) and/or command-line flags (<see cref="Build"/>).
 /// </summary>
-/// <remarks>
-/// This is the single place that reads the run config for lr-find. Until <c>RunConfig</c> (the <c>train</c> command's
-/// schema) exists, <see cref="FromConfig"/> reads a provisional subset of it: <c>data</c>, <c>model</c>,
-/// <c>optimizer</c>, <c>batch_size</c>, <c>gradient_accumulation_steps</c>, <c>seed</c>, <c>device</c> and an optional
-/// <c>lr_find</c> section (<see cref="LrFinderOptions.FromJson(JsonElement, LrFinderOptions?)"/>); other keys belong
-/// to <c>train</c> and are left to it. Re-point this method at RunConfig once it lands.
-/// </remarks>
+/// <remarks>With a config, everything comes from <see cref="RunConfig"/> (the file <c>train</c> reads); without one, the
+/// data/model flags describe a standalone run.</remarks>
 internal sealed class LrFindSetup : IDisposable
 {
     public const string DefaultOptimizer = """{"type": "AdamW", "lr": 0.001, "weight_decay": 0.01}""";
@@ -58,54 +53,31 @@ internal sealed class LrFindSetup : IDisposable
         public LrFinderOptions Finder { get; init; } = new();
     }
 
-    /// <summary>Reads the provisional run-config subset (see the class remarks).</summary>
-    /// <exception cref="SpecException">Invalid JSON, a wrong type, or an invalid value (named).</exception>
-    public static Settings FromConfig(string path)
+    /// <summary>
+    /// Everything from a run config (the same file <c>mllrsched train</c> reads): the training set (after its subset and
+    /// validation split), the model built and seeded as <c>train</c> builds it, the task, the optimizer spec, and finder
+    /// defaults from the trainer keys (batch_size, gradient_accumulation_steps, seed) overlaid by the <c>lr_find</c> section.
+    /// </summary>
+    public static LrFindSetup FromRunConfig(string path, Func<LrFinderOptions, LrFinderOptions> overrides, JsonElement? optimizer, Device? device)
     {
-        if (!File.Exists(path)) throw new ArgumentException($"--config file '{path}' does not exist.");
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw new SpecException($"{path} is not valid JSON: {e.Message}"); }
-        using (doc)
+        var cfg = RunConfig.Load(path);
+        var finder = new LrFinderOptions
         {
-            var r = new SpecReader(doc.RootElement, $"run config '{Path.GetFileName(path)}'");
-            var s = new Settings();
-            if (r.GetElement("data") is { } data)
-            {
-                if (data.ValueKind == JsonValueKind.String) s = s with { Data = data.GetString() };
-                else
-                {
-                    var d = new SpecReader(data, "'data' of the run config");
-                    s = s with
-                    {
-                        Data = d.GetStringOrNull("source") ?? throw new SpecException($"Missing 'source' in {d.Context}: give \"fashion-mnist\" or a CSV path.", "source"),
-                        Subset = (int?)d.GetLongOrNull("subset", min: 1, max: int.MaxValue),
-                        Task = d.GetString("task", s.Task, new[] { "classification", "regression" }),
-                        LabelColumn = d.GetStringOrNull("label_column"),
-                    };
-                    d.EnsureNoUnknownKeys();
-                }
-            }
-            if (r.GetElement("model") is { } model)
-            {
-                if (model.ValueKind == JsonValueKind.String) s = s with { Model = model.GetString()! };
-                else
-                {
-                    var m = new SpecReader(model, "'model' of the run config");
-                    s = s with { Model = m.GetString("type", "mlp", new[] { "mlp", "cnn" }), ModelSpec = model.Clone() };
-                }
-            }
-            if (r.GetElement("optimizer") is { } opt) s = s with { Optimizer = opt.Clone() };
-            if (r.GetStringOrNull("device") is { } dev) s = s with { Device = Device.Parse(dev) };
-            var finder = s.Finder with
-            {
-                BatchSize = (int)r.GetLong("batch_size", s.Finder.BatchSize, min: 1, max: int.MaxValue),
-                GradientAccumulationSteps = (int)r.GetLong("gradient_accumulation_steps", s.Finder.GradientAccumulationSteps, min: 1, max: int.MaxValue),
-                Seed = r.GetLong("seed", s.Finder.Seed),
-            };
-            if (r.GetElement("lr_find") is { } lf) finder = LrFinderOptions.FromJson(lf, finder);
-            return s with { Finder = finder };
-        }
+            BatchSize = cfg.Trainer.BatchSize,
+            GradientAccumulationSteps = cfg.Trainer.GradientAccumulationSteps,
+            Seed = cfg.Trainer.Seed,
+        };
+        if (cfg.LrFind is { } lf) finder = LrFinderOptions.FromJson(lf, finder);
+        finder = overrides(finder);
+        finder.Validate();
+        var (train, _, _) = cfg.LoadData();
+        var model = cfg.BuildModel(train);
+        var dev = NativeBackend.Instance.ResolveDevice(device ?? cfg.Trainer.Device, cfg.Trainer.FallbackToCpu);
+        if (dev != Device.Cpu) model.To(dev);
+        var opt = optimizer ?? cfg.Trainer.Optimizer ?? JsonDocument.Parse(DefaultOptimizer).RootElement.Clone();
+        var type = opt.ValueKind == JsonValueKind.Object && opt.TryGetProperty("type", out var t) ? t.ToString() : "?";
+        return new LrFindSetup(model, cfg.BuildTask(train), train, opt, finder,
+            $"{train.Name}: {train.Count} samples; {cfg.ModelType} with {model.ParameterCount():N0} parameters; {type}; device {dev}");
     }
 
     /// <summary>Loads the data, builds the task and model (seeded with the finder's seed) on the device.</summary>

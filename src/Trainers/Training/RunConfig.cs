@@ -52,6 +52,8 @@ public sealed record RunConfig
     public double RegressionBeta { get; init; } = 1.0;
     /// <summary>Every trainer option (optimizer and scheduler specs included).</summary>
     public TrainerOptions Trainer { get; init; } = new();
+    /// <summary>The <c>lr_find</c> section (options of <c>mllrsched lr-find</c>, see docs/lr-finder.md), or null.</summary>
+    public JsonElement? LrFind { get; init; }
     /// <summary>The folder relative paths are resolved against (the config file's folder).</summary>
     public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
 
@@ -85,6 +87,7 @@ public sealed record RunConfig
         var beta = task?.GetDouble("beta", 1.0, min: 0, minExclusive: true) ?? 1.0;
         task?.EnsureNoUnknownKeys();
         var trainer = TrainerOptionsJson.Read(r);
+        var lrFind = r.GetElement("lr_find");
         r.EnsureNoUnknownKeys();
         var config = new RunConfig
         {
@@ -97,6 +100,7 @@ public sealed record RunConfig
             RegressionLoss = loss,
             RegressionBeta = beta,
             Trainer = trainer,
+            LrFind = lrFind,
             BaseDirectory = baseDirectory ?? Environment.CurrentDirectory,
         };
         config.Trainer.Validate();
