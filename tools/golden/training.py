@@ -124,7 +124,31 @@ def averaging():
     write("averaging", cases)
 
 
+def swalr():
+    from torch.optim.swa_utils import SWALR
+    cases = []
+    for strategy in ("cos", "linear"):
+        for anneal_epochs in (5, 1, 0):
+            for moved in (None, 0.05):
+                p = torch.nn.Parameter(torch.zeros(1))
+                opt = torch.optim.SGD([p], lr=0.1)
+                sched = SWALR(opt, swa_lr=0.01, anneal_epochs=anneal_epochs, anneal_strategy=strategy)
+                if moved is not None:
+                    # another scheduler moved the lr between SWALR's construction and its first step
+                    for g in opt.param_groups:
+                        g["lr"] = moved
+                lrs = []
+                for _ in range(12):
+                    opt.step()
+                    sched.step()
+                    lrs.append(opt.param_groups[0]["lr"])
+                cases.append({"kind": "swalr", "strategy": strategy, "anneal_epochs": anneal_epochs, "swa_lr": 0.01,
+                              "lr_at_first_step": moved if moved is not None else 0.1, "lrs": lrs})
+    write("swalr", cases)
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     clipping()
     averaging()
+    swalr()
