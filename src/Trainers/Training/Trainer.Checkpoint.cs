@@ -80,10 +80,15 @@ public sealed partial class Trainer
             var version = root.Get<long>("format_version");
             if (version != CheckpointVersion)
                 throw new CheckpointException($"'{path}' has checkpoint format version {version}; this build reads version {CheckpointVersion}.");
+            // Everything that can refuse the file is checked before anything is changed: the run settings, the model's
+            // names and shapes (CopyInto checks all before copying), then the optimizer (its load is all-or-nothing).
+            CheckRunSettings(root.Get<string>("trainer"));
 
-            CopyInto(_model.NamedParameters().Concat(_model.NamedBuffers()).ToArray(), root.Get<TorchDict>("model"), "model");
+            var modelTensors = _model.NamedParameters().Concat(_model.NamedBuffers()).ToArray();
+            CopyInto(modelTensors, root.Get<TorchDict>("model"), "model", validateOnly: true);
             using (var opt = FromTorch(root.Get<TorchDict>("optimizer"), root.Get<long>("optimizer_step_count")))
                 _optimizer.LoadStateDict(opt);
+            CopyInto(modelTensors, root.Get<TorchDict>("model"), "model");
             _pendingSchedulerState = root["scheduler"] as string;
             if (_scheduler != null && _pendingSchedulerState != null)
             {
@@ -135,7 +140,7 @@ public sealed partial class Trainer
         return o.ToJsonString();
     }
 
-    private void RestoreTrainerJson(string json)
+    private void CheckRunSettings(string json)
     {
         var o = JsonNode.Parse(json)!.AsObject();
         void Same(string key, long mine)
@@ -147,6 +152,11 @@ public sealed partial class Trainer
         Same("seed", _o.Seed);
         Same("batch_size", _o.BatchSize);
         Same("gradient_accumulation_steps", _o.GradientAccumulationSteps);
+    }
+
+    private void RestoreTrainerJson(string json)
+    {
+        var o = JsonNode.Parse(json)!.AsObject();
         _step = o["step"]!.GetValue<long>();
         _skipped = o["skipped_steps"]!.GetValue<long>();
         _resumePosition = new DataPosition(o["epoch"]!.GetValue<long>(), o["batch_index"]!.GetValue<int>());
@@ -175,7 +185,7 @@ public sealed partial class Trainer
     private static Tensor AsNative(ITensor t) => t as Tensor
         ?? throw new NotSupportedException($"Checkpoints hold libtorch-native tensors; got a {t.GetType().Name}.");
 
-    private static void CopyInto(NamedTensor[] targets, TorchDict source, string what)
+    private static void CopyInto(NamedTensor[] targets, TorchDict source, string what, bool validateOnly = false)
     {
         var names = targets.Select(t => t.Name).ToHashSet();
         var missing = targets.Where(t => !source.ContainsKey(t.Name)).Select(t => t.Name).ToList();
@@ -189,6 +199,7 @@ public sealed partial class Trainer
             if (!src.Shape.SequenceEqual(t.Tensor.Shape))
                 throw new ArgumentException($"the saved {what} entry '{t.Name}' has shape [{string.Join(", ", src.Shape)}], the model's is [{string.Join(", ", t.Tensor.Shape)}].");
         }
+        if (validateOnly) return;
         using (MLLrSched.Torch.Torch.NoGrad())
             foreach (var t in targets) t.Tensor.Copy_(source.Get<Tensor>(t.Name));
     }

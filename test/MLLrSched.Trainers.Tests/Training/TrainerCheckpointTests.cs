@@ -104,7 +104,10 @@ public class TrainerCheckpointTests
 
             using var other = Mlp();
             using var mismatched = new Trainer(other, new MLLrSched.Training.ClassificationTask(3), Options(null) with { BatchSize = 4 });
+            var before = Weights(other);
             StringAssert.Contains(Assert.ThrowsExactly<CheckpointException>(() => mismatched.LoadCheckpoint(path)).Message, "batch_size = 8");
+            AssertBitEqual(before, Weights(other), "a refused checkpoint leaves the model as it was");
+            Assert.AreEqual(0L, mismatched.StepCount);
 
             using var wider = new MLLrSched.Torch.Modules.Sequential(new MLLrSched.Torch.Modules.Linear(8, 32), new MLLrSched.Torch.Modules.Linear(32, 3));
             using var wrongModel = new Trainer(wider, new MLLrSched.Training.ClassificationTask(3), Options(null));
