@@ -73,13 +73,9 @@ public sealed class Lamb : Optimizer
                 bc1 = 1 - Math.Pow(beta1, step);
                 bc2 = 1 - Math.Pow(beta2, step);
             }
-            foreach (var p in group.Parameters)
+            ForEachGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
                 var g = clip is { } c ? grad.Div(c) : grad;
-                var state = StateOf(p);
                 if (state.IsEmpty)
                 {
                     state.Set("exp_avg", p.ZerosLike());
@@ -102,7 +98,7 @@ public sealed class Lamb : Optimizer
                     update.Mul_(trust);
                 }
                 p.Add_(update, -lr);
-            }
+            });
         }
     }
 

@@ -198,8 +198,8 @@ public abstract class Optimizer : IOptimizer, IDisposable
     /// The per-parameter loop of a dense-only <see cref="StepCore"/>: calls <paramref name="body"/> for each parameter of
     /// <paramref name="group"/> that has a gradient, in order, each inside its own dispose scope
     /// (<see cref="IBackend.NewScope"/>), so the gradient handle and every temporary the body creates are freed before
-    /// the next parameter. Parameters without a gradient are skipped and get no state. A sparse gradient throws
-    /// <see cref="RejectSparse"/>'s error before the parameter's state is created.
+    /// the next parameter. Parameters without a gradient are skipped and get no state. A sparse gradient is refused
+    /// with <see cref="RejectSparse"/>'s message before the parameter's state is created.
     /// </summary>
     /// <param name="group">The group to visit; read its hyperparameters once, before the call.</param>
     /// <param name="body">One parameter's update, given the parameter, its gradient (owned by the scope: don't dispose
