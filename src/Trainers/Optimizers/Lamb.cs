@@ -115,8 +115,7 @@ public sealed class Lamb : Optimizer
                 using var scope = Backend.NewScope();
                 var grad = p.Grad;
                 if (grad == null) continue;
-                if (grad.IsSparse)
-                    throw new InvalidOperationException("Lamb does not support sparse gradients, consider SparseAdam instead.");
+                RejectSparse(grad, "consider SparseAdam instead");
                 sumSq += (float)grad.Pow(2).Sum().Item();
                 any = true;
             }
