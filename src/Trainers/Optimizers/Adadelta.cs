@@ -42,13 +42,8 @@ public sealed class Adadelta : Optimizer
         {
             double lr = group["lr"], rho = group["rho"], eps = group["eps"], wd = group["weight_decay"];
             var maximize = group.GetFlag("maximize");
-            foreach (var p in group.Parameters)
+            ForEachDenseGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                RejectSparse(grad);
-                var state = StateOf(p);
                 if (state.IsEmpty)
                 {
                     state.Set("step", 0L);
@@ -65,7 +60,7 @@ public sealed class Adadelta : Optimizer
                 var delta = accDelta.Add(eps).Sqrt_().Div_(std).Mul_(g);
                 accDelta.Mul_(rho).AddCMul_(delta, delta, 1 - rho);
                 p.Add_(delta, -lr);
-            }
+            });
         }
     }
 }

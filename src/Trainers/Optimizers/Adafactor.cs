@@ -92,15 +92,10 @@ public sealed class Adafactor : Optimizer
             double eps1 = group["eps1"], eps2 = group["eps2"], clipThreshold = group["clip_threshold"], decayRate = group["decay_rate"];
             var wd = group["weight_decay"];
             var hasBeta1 = group.TryGet("beta1", out var beta1);
-            foreach (var p in group.Parameters)
+            ForEachDenseGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                if (grad.IsSparse) throw new InvalidOperationException("Adafactor does not support sparse gradients.");
                 var shape = grad.Shape;
                 var factored = shape.Length >= 2;
-                var state = StateOf(p);
                 if (state.IsEmpty)
                 {
                     state.Set("step", 0L);
@@ -146,7 +141,7 @@ public sealed class Adafactor : Optimizer
                 }
                 if (wd != 0) p.Add_(p, (TorchScalar.Py(-wd) * lr).Value);
                 p.Sub_(update);
-            }
+            });
         }
     }
 

@@ -62,17 +62,13 @@ public sealed class Adagrad : Optimizer
         {
             double lr = group["lr"], lrDecay = group["lr_decay"], wd = group["weight_decay"], eps = group["eps"];
             var maximize = group.GetFlag("maximize");
-            foreach (var p in group.Parameters)
+            ForEachGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                var state = StateOf(p);
                 var sum = state.Tensor("sum");
                 var step = state.Long("step") + 1;
                 state.Set("step", step);
                 var clr = lr / (1 + (step - 1) * lrDecay);
-                if (!grad.IsSparse && fused != null && fused.TryAdagrad(p, grad, sum, clr, eps, wd, maximize)) continue;
+                if (!grad.IsSparse && fused != null && fused.TryAdagrad(p, grad, sum, clr, eps, wd, maximize)) return;
                 var g = maximize ? grad.Neg() : grad;
                 if (wd != 0)
                 {
@@ -86,7 +82,7 @@ public sealed class Adagrad : Optimizer
                     g = g.Coalesce();
                     var indices = g.SparseIndices();
                     var values = g.SparseValues();
-                    if (indices.NumberOfElements == 0 || values.NumberOfElements == 0) continue;
+                    if (indices.NumberOfElements == 0 || values.NumberOfElements == 0) return;
                     sum.Add_(g.NewSparse(indices, values.Pow(2)));
                     var std = sum.SparseMask(g);
                     var stdValues = std.SparseValues().Sqrt_().Add_(eps);
@@ -98,7 +94,7 @@ public sealed class Adagrad : Optimizer
                     var std = sum.Sqrt().Add_(eps);
                     p.AddCDiv_(g, std, -clr);
                 }
-            }
+            });
         }
     }
 }

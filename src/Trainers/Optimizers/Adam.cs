@@ -48,13 +48,7 @@ public sealed class Adam : Optimizer
     {
         var fused = Fused;
         foreach (var group in ParamGroups)
-            foreach (var p in group.Parameters)
-            {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                RejectSparse(grad, "please consider SparseAdam instead");
-                AdamUpdate.Step(fused, group, p, grad, StateOf(p), decoupled: false);
-            }
+            ForEachDenseGradient(group, (p, grad, state) => AdamUpdate.Step(fused, group, p, grad, state, decoupled: false),
+                "please consider SparseAdam instead");
     }
 }

@@ -48,13 +48,6 @@ public sealed class AdamW : Optimizer
     {
         var fused = Fused;
         foreach (var group in ParamGroups)
-            foreach (var p in group.Parameters)
-            {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                RejectSparse(grad);
-                AdamUpdate.Step(fused, group, p, grad, StateOf(p), decoupled: true);
-            }
+            ForEachDenseGradient(group, (p, grad, state) => AdamUpdate.Step(fused, group, p, grad, state, decoupled: true));
     }
 }

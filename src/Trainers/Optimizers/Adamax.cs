@@ -47,13 +47,8 @@ public sealed class Adamax : Optimizer
         {
             double lr = group["lr"], beta1 = group["beta1"], beta2 = group["beta2"], eps = group["eps"], wd = group["weight_decay"];
             var maximize = group.GetFlag("maximize");
-            foreach (var p in group.Parameters)
+            ForEachDenseGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                RejectSparse(grad);
-                var state = StateOf(p);
                 if (state.IsEmpty)
                 {
                     state.Set("step", 0L);
@@ -71,7 +66,7 @@ public sealed class Adamax : Optimizer
                 expInf.Mul_(beta2).Maximum_(g.Abs().Add_(eps));
                 var clr = lr / (1 - Math.Pow(beta1, step));
                 p.AddCDiv_(expAvg, expInf, -clr);
-            }
+            });
         }
     }
 }

@@ -49,13 +49,8 @@ public sealed class Asgd : Optimizer
         {
             double lr = group["lr"], lambd = group["lambd"], alpha = group["alpha"], t0 = group["t0"], wd = group["weight_decay"];
             var maximize = group.GetFlag("maximize");
-            foreach (var p in group.Parameters)
+            ForEachDenseGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                RejectSparse(grad);
-                var state = StateOf(p);
                 if (state.IsEmpty)
                 {
                     state.Set("step", 0L);
@@ -75,7 +70,7 @@ public sealed class Asgd : Optimizer
                 else ax.Copy_(p);
                 state.Set("eta", (double)(float)(lr / Math.Pow(1 + lambd * lr * step, alpha)));
                 state.Set("mu", (double)(float)(1 / Math.Max(1, step - t0)));
-            }
+            });
         }
     }
 }

@@ -73,13 +73,9 @@ public sealed class Lamb : Optimizer
                 bc1 = 1 - Math.Pow(beta1, step);
                 bc2 = 1 - Math.Pow(beta2, step);
             }
-            foreach (var p in group.Parameters)
+            ForEachGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
                 var g = clip is { } c ? grad.Div(c) : grad;
-                var state = StateOf(p);
                 if (state.IsEmpty)
                 {
                     state.Set("exp_avg", p.ZerosLike());
@@ -102,7 +98,7 @@ public sealed class Lamb : Optimizer
                     update.Mul_(trust);
                 }
                 p.Add_(update, -lr);
-            }
+            });
         }
     }
 
@@ -119,8 +115,7 @@ public sealed class Lamb : Optimizer
                 using var scope = Backend.NewScope();
                 var grad = p.Grad;
                 if (grad == null) continue;
-                if (grad.IsSparse)
-                    throw new InvalidOperationException("Lamb does not support sparse gradients, consider SparseAdam instead.");
+                RejectSparse(grad, "consider SparseAdam instead");
                 sumSq += (float)grad.Pow(2).Sum().Item();
                 any = true;
             }

@@ -41,21 +41,16 @@ public sealed class Lion : Optimizer
         foreach (var group in ParamGroups)
         {
             double lr = group["lr"], beta1 = group["beta1"], beta2 = group["beta2"], wd = group["weight_decay"];
-            foreach (var p in group.Parameters)
+            ForEachDenseGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                RejectSparse(grad);
-                var state = StateOf(p);
                 if (state.IsEmpty) state.Set("exp_avg", p.ZerosLike());
                 var expAvg = state.Tensor("exp_avg");
-                if (fused != null && fused.TryLion(p, grad, expAvg, lr, beta1, beta2, wd)) continue;
+                if (fused != null && fused.TryLion(p, grad, expAvg, lr, beta1, beta2, wd)) return;
                 p.Mul_(1.0 - lr * wd);
                 var update = expAvg.Clone().Mul_(beta1).Add(grad, 1.0 - beta1).Sign_();
                 p.Add_(update, -lr);
                 expAvg.Mul_(beta2).Add_(grad, 1.0 - beta2);
-            }
+            });
         }
     }
 }

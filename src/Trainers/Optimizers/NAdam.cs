@@ -49,13 +49,8 @@ public sealed class NAdam : Optimizer
         {
             double lr = group["lr"], beta1 = group["beta1"], beta2 = group["beta2"], eps = group["eps"],
                 wd = group["weight_decay"], momentumDecay = group["momentum_decay"];
-            foreach (var p in group.Parameters)
+            ForEachDenseGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                RejectSparse(grad);
-                var state = StateOf(p);
                 if (state.IsEmpty)
                 {
                     state.Set("step", 0L);
@@ -80,7 +75,7 @@ public sealed class NAdam : Optimizer
                 var denom = expAvgSq.Div(biasCorrection2).Sqrt_().Add_(eps);
                 p.AddCDiv_(g, denom, -lr * (1.0 - mu) / (1.0 - muProduct));
                 p.AddCDiv_(expAvg, denom, -lr * muNext / (1.0 - muProductNext));
-            }
+            });
         }
     }
 }

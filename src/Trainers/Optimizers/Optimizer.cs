@@ -154,8 +154,9 @@ public abstract class Optimizer : IOptimizer, IDisposable
 
     /// <summary>
     /// One update of every parameter with a gradient. Runs with autograd off; <see cref="StepCount"/> has not been
-    /// incremented yet. Open a dispose scope (<see cref="IBackend.NewScope"/>) per parameter for temporaries; store
-    /// state through <see cref="ParamState.Set(string, ITensor)"/>, which takes it out of the scope.
+    /// incremented yet. Open a dispose scope (<see cref="IBackend.NewScope"/>) per parameter for temporaries
+    /// (<see cref="ForEachDenseGradient"/> and <see cref="ForEachGradient"/> do it for you); store state through
+    /// <see cref="ParamState.Set(string, ITensor)"/>, which takes it out of the scope.
     /// </summary>
     protected abstract void StepCore();
 
@@ -191,6 +192,46 @@ public abstract class Optimizer : IOptimizer, IDisposable
     {
         if (grad.IsSparse)
             throw new InvalidOperationException($"{Name} does not support sparse gradients{(hint == null ? "" : ", " + hint)}.");
+    }
+
+    /// <summary>
+    /// The per-parameter loop of a dense-only <see cref="StepCore"/>: calls <paramref name="body"/> for each parameter of
+    /// <paramref name="group"/> that has a gradient, in order, each inside its own dispose scope
+    /// (<see cref="IBackend.NewScope"/>), so the gradient handle and every temporary the body creates are freed before
+    /// the next parameter. Parameters without a gradient are skipped and get no state. A sparse gradient is refused
+    /// with <see cref="RejectSparse"/>'s message before the parameter's state is created.
+    /// </summary>
+    /// <param name="group">The group to visit; read its hyperparameters once, before the call.</param>
+    /// <param name="body">One parameter's update, given the parameter, its gradient (owned by the scope: don't dispose
+    /// it) and its state (<see cref="StateOf"/>: empty before the first update, so initialize it when
+    /// <see cref="ParamState.IsEmpty"/>). Return early to go on to the next parameter.</param>
+    /// <param name="sparseHint">Appended to the sparse-gradient error (e.g. "please consider SparseAdam instead").</param>
+    /// <exception cref="InvalidOperationException">A parameter of the group has a sparse gradient.</exception>
+    protected void ForEachDenseGradient(ParamGroup group, Action<ITensor, ITensor, ParamState> body, string? sparseHint = null) =>
+        VisitGradients(group, body, rejectSparse: true, sparseHint);
+
+    /// <summary>
+    /// As <see cref="ForEachDenseGradient"/>, for optimizers that also take sparse gradients (SGD, Adagrad): sparse
+    /// gradients are passed to <paramref name="body"/> as they are.
+    /// </summary>
+    /// <param name="group">The group to visit; read its hyperparameters once, before the call.</param>
+    /// <param name="body">One parameter's update, given the parameter, its gradient (owned by the scope: don't dispose
+    /// it) and its state. Return early to go on to the next parameter.</param>
+    protected void ForEachGradient(ParamGroup group, Action<ITensor, ITensor, ParamState> body) =>
+        VisitGradients(group, body, rejectSparse: false, sparseHint: null);
+
+    private void VisitGradients(ParamGroup group, Action<ITensor, ITensor, ParamState> body, bool rejectSparse, string? sparseHint)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(body);
+        foreach (var p in group.Parameters)
+        {
+            using var scope = _backend.NewScope();
+            var grad = p.Grad;
+            if (grad == null) continue;
+            if (rejectSparse) RejectSparse(grad, sparseHint);
+            body(p, grad, StateOf(p));
+        }
     }
 
     // ------------------------------------------------------------------ state dict

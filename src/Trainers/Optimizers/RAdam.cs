@@ -46,13 +46,8 @@ public sealed class RAdam : Optimizer
         foreach (var group in ParamGroups)
         {
             double lr = group["lr"], beta1 = group["beta1"], beta2 = group["beta2"], eps = group["eps"], wd = group["weight_decay"];
-            foreach (var p in group.Parameters)
+            ForEachDenseGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                RejectSparse(grad);
-                var state = StateOf(p);
                 if (state.IsEmpty)
                 {
                     state.Set("step", 0L);
@@ -79,7 +74,7 @@ public sealed class RAdam : Optimizer
                     p.Add_(biasCorrectedExpAvg.Mul_(lr).Mul_(adaptiveLr).Mul_(rect), -1.0);
                 }
                 else p.Add_(biasCorrectedExpAvg.Mul_(lr), -1.0);
-            }
+            });
         }
     }
 }

@@ -49,13 +49,8 @@ public sealed class RmsProp : Optimizer
         {
             double lr = group["lr"], alpha = group["alpha"], eps = group["eps"], wd = group["weight_decay"], momentum = group["momentum"];
             bool centered = group.GetFlag("centered"), maximize = group.GetFlag("maximize");
-            foreach (var p in group.Parameters)
+            ForEachDenseGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                RejectSparse(grad);
-                var state = StateOf(p);
                 if (state.IsEmpty)
                 {
                     state.Set("step", 0L);
@@ -68,7 +63,7 @@ public sealed class RmsProp : Optimizer
                 var gradAvg = centered ? state.Tensor("grad_avg") : null;
                 state.Set("step", state.Long("step") + 1);
                 if (fused != null && fused.TryRmsprop(p, grad, squareAvg, gradAvg, buf, lr, alpha, eps, wd, momentum, maximize))
-                    continue;
+                    return;
                 var g = maximize ? grad.Neg() : grad;
                 if (wd != 0) g = g.Add(p, wd);
                 squareAvg.Mul_(alpha).AddCMul_(g, g, 1 - alpha);
@@ -86,7 +81,7 @@ public sealed class RmsProp : Optimizer
                     p.Add_(buf, -lr);
                 }
                 else p.AddCDiv_(g, avg, -lr);
-            }
+            });
         }
     }
 }

@@ -54,13 +54,8 @@ public sealed class Rprop : Optimizer
             double etaminus = group["etaminus"], etaplus = group["etaplus"];
             double stepSizeMin = group["step_size_min"], stepSizeMax = group["step_size_max"];
             var maximize = group.GetFlag("maximize");
-            foreach (var p in group.Parameters)
+            ForEachDenseGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                RejectSparse(grad);
-                var state = StateOf(p);
                 if (state.IsEmpty)
                 {
                     state.Set("step", 0L);
@@ -80,7 +75,7 @@ public sealed class Rprop : Optimizer
                 g = g.Clone().MaskedFill_(sign.Eq(etaminus), 0);
                 p.AddCMul_(g.Sign(), stepSize, -1);
                 prev.Copy_(g);
-            }
+            });
         }
     }
 }

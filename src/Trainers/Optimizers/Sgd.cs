@@ -57,12 +57,8 @@ public sealed class Sgd : Optimizer
         {
             double lr = group["lr"], momentum = group["momentum"], dampening = group["dampening"], wd = group["weight_decay"];
             bool nesterov = group.GetFlag("nesterov"), maximize = group.GetFlag("maximize");
-            foreach (var p in group.Parameters)
+            ForEachGradient(group, (p, grad, state) =>
             {
-                using var scope = Backend.NewScope();
-                var grad = p.Grad;
-                if (grad == null) continue;
-                var state = StateOf(p);
                 // PyTorch writes back what it read: None when momentum is 0 and no buffer exists yet.
                 if (momentum == 0 && !state.Contains("momentum_buffer")) state.SetNull("momentum_buffer");
                 var buf = momentum != 0 ? state.TensorOrNull("momentum_buffer") : null;
@@ -73,7 +69,7 @@ public sealed class Sgd : Optimizer
                     if (fused.TrySgd(p, grad, fusedBuf, lr, momentum, dampening, wd, nesterov, first, maximize))
                     {
                         if (first) state.Set("momentum_buffer", fusedBuf!);
-                        continue;
+                        return;
                     }
                 }
                 var d = maximize ? grad.Neg() : grad;
@@ -89,7 +85,7 @@ public sealed class Sgd : Optimizer
                     d = nesterov ? d.Add(buf, momentum) : buf;
                 }
                 p.Add_(d, -lr);
-            }
+            });
         }
     }
 }
