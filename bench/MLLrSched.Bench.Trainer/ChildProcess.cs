@@ -11,31 +11,49 @@ internal static class ChildProcess
 {
     public static string TorchVersion { get; private set; } = "?";
 
-    /// <summary>glibc's malloc settings for a run: "tuned" fixes the mmap threshold at its 32 MiB maximum and never trims
-    /// the heap, so a training step's large activation buffers are reused instead of being mapped, faulted in and
-    /// unmapped every step; "default" leaves glibc's dynamic thresholds.</summary>
-    public static IReadOnlyDictionary<string, string> MallocEnvironment(string mode) => mode switch
+    /// <summary>The environment variables a run mode controls (removed from the inherited environment first).</summary>
+    public static readonly string[] ControlledVariables = { "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OMP_WAIT_POLICY" };
+
+    /// <summary>
+    /// The environment of every process in a run. "default": none of <see cref="ControlledVariables"/>. "tuned":
+    /// glibc's mmap threshold fixed at its 32 MiB maximum and no heap trimming, so a step's large activation buffers
+    /// are reused instead of being mapped, faulted in and unmapped every step; and OpenMP workers that sleep instead
+    /// of spinning between parallel regions, so they do not take a core from OpenBLAS's own worker during a GEMM.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Environment(string mode) => mode switch
     {
-        "tuned" => new Dictionary<string, string> { ["MALLOC_MMAP_THRESHOLD_"] = "33554432", ["MALLOC_TRIM_THRESHOLD_"] = "4294967296" },
+        "tuned" => new Dictionary<string, string>
+        {
+            ["MALLOC_MMAP_THRESHOLD_"] = "33554432",
+            ["MALLOC_TRIM_THRESHOLD_"] = "4294967296",
+            ["OMP_WAIT_POLICY"] = "PASSIVE",
+        },
         _ => new Dictionary<string, string>(),
     };
 
-    public static JsonElement? Ours(BenchOptions o, string malloc, IEnumerable<string> args)
-    {
-        var self = Environment.ProcessPath!;
-        var all = new List<string>();
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") all.Add(typeof(ChildProcess).Assembly.Location);
-        all.AddRange(args);
-        return Run(self, all, malloc, "MLLrSched");
-    }
+    /// <summary>One line describing a mode's environment.</summary>
+    public static string Describe(string mode) => mode == "tuned"
+        ? "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 OMP_WAIT_POLICY=PASSIVE in every process"
+        : "no MALLOC_*/OMP_WAIT_POLICY settings";
 
-    public static JsonElement? PyTorch(BenchOptions o, string malloc, IEnumerable<string> args)
+    /// <summary>This benchmark's executable (the dotnet host when run as `dotnet X.dll`).</summary>
+    public static string SelfPath => System.Environment.ProcessPath!;
+
+    /// <summary>The arguments that start this benchmark again (the dll when run through the dotnet host).</summary>
+    public static IEnumerable<string> SelfArgs() => Path.GetFileNameWithoutExtension(SelfPath) == "dotnet"
+        ? new[] { typeof(ChildProcess).Assembly.Location }
+        : Array.Empty<string>();
+
+    public static JsonElement? Ours(BenchOptions o, string mode, IEnumerable<string> args) =>
+        Run(SelfPath, SelfArgs().Concat(args), mode, "MLLrSched");
+
+    public static JsonElement? PyTorch(BenchOptions o, string mode, IEnumerable<string> args)
     {
         var all = new List<string> { Path.Combine(AppContext.BaseDirectory, "torch_train.py") };
         all.AddRange(args);
         all.Add("--threads");
         all.Add(o.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var r = Run(o.Python, all, malloc, "PyTorch");
+        var r = Run(o.Python, all, mode, "PyTorch");
         if (r is { } root)
         {
             TorchVersion = root.GetProperty("torch_version").GetString() ?? "?";
@@ -45,12 +63,12 @@ internal static class ChildProcess
         return r;
     }
 
-    private static JsonElement? Run(string file, IEnumerable<string> args, string malloc, string who)
+    private static JsonElement? Run(string file, IEnumerable<string> args, string mode, string who)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var name in new[] { "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_" }) psi.Environment.Remove(name);
-        foreach (var (k, v) in MallocEnvironment(malloc)) psi.Environment[k] = v;
+        foreach (var name in ControlledVariables) psi.Environment.Remove(name);
+        foreach (var (k, v) in Environment(mode)) psi.Environment[k] = v;
         try
         {
             using var proc = Process.Start(psi)!;

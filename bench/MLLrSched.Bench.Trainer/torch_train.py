@@ -14,6 +14,7 @@ import argparse
 import gzip
 import json
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -30,6 +31,9 @@ ap.add_argument("--batch", type=int, default=128)
 ap.add_argument("--steps", type=int, default=500)
 ap.add_argument("--warmup", type=int, default=50)
 ap.add_argument("--every", type=int, default=10)
+ap.add_argument("--paired", type=int, default=0,
+                help="1: before training print 'ready' and wait for 'go' on stdin; after every --every steps print "
+                     "'block SECONDS' (time since the last 'go') and wait for the next 'go' (see PairedRun.cs)")
 ap.add_argument("--lr", type=float, default=0.002)
 ap.add_argument("--weight-decay", type=float, default=0.05)
 ap.add_argument("--max-norm", type=float, default=1.0)
@@ -142,6 +146,21 @@ batches = index_batches() if a.loader == "index" else dataloader_batches()
 stamps = []
 step = 0
 loss_sum = 0.0
+go = None
+
+
+def wait_for_go():
+    global go
+    if go is None:
+        print("ready", flush=True)
+    line = sys.stdin.readline().strip()
+    if line != "go":
+        raise SystemExit(f"expected 'go' on stdin, got {line!r}")
+    go = time.perf_counter()
+
+
+if a.paired:
+    wait_for_go()
 t_start = time.perf_counter()
 while step < a.steps:
     x, y = next(batches)
@@ -156,8 +175,14 @@ while step < a.steps:
     step += 1
     if step % a.every == 0:
         stamps.append((step, time.perf_counter()))
+        if a.paired:
+            print(f"block {stamps[-1][1] - go!r}", flush=True)
+            if step < a.steps:
+                wait_for_go()
 
 blocks = [(t1 - t0) / a.every for (s0, t0), (s1, t1) in zip(stamps, stamps[1:]) if s0 >= a.warmup and s1 - s0 == a.every]
+if a.paired or not blocks:
+    blocks = [float("nan")]
 result.update({
     "step_median": statistics.median(blocks),
     "blocks": len(blocks),
