@@ -57,14 +57,20 @@ public sealed class DataLoader
 
     /// <summary>The next batch of the current epoch, advancing the position.</summary>
     /// <exception cref="InvalidOperationException">The epoch is done; call <see cref="NextEpoch"/>.</exception>
-    public Batch Next()
+    public Batch Next() => Next(null);
+
+    /// <summary>The next batch of the current epoch, written into <paramref name="reuse"/>'s arrays when they have
+    /// the room (see <see cref="InMemoryDataset.GetBatch(ReadOnlySpan{int}, Batch?)"/>), advancing the position.</summary>
+    /// <param name="reuse">A batch this loader handed out before that nothing reads any more, or null.</param>
+    /// <exception cref="InvalidOperationException">The epoch is done; call <see cref="NextEpoch"/>.</exception>
+    public Batch Next(Batch? reuse)
     {
         if (EpochDone) throw new InvalidOperationException("The epoch has no batch left; call NextEpoch() first.");
         var order = OrderFor(Position.Epoch);
         var start = Position.BatchIndex * BatchSize;
         var count = Math.Min(BatchSize, Dataset.Count - start);
         Position = Position with { BatchIndex = Position.BatchIndex + 1 };
-        return Dataset.GetBatch(order.AsSpan(start, count));
+        return Dataset.GetBatch(order.AsSpan(start, count), reuse);
     }
 
     private int[] OrderFor(long epoch)

@@ -105,24 +105,53 @@ public sealed class InMemoryDataset
     }
 
     /// <summary>Copies the samples at <paramref name="indices"/> into a batch.</summary>
-    public Batch GetBatch(ReadOnlySpan<int> indices)
+    public Batch GetBatch(ReadOnlySpan<int> indices) => GetBatch(indices, null);
+
+    /// <summary>
+    /// Copies the samples at <paramref name="indices"/> into <paramref name="reuse"/>'s arrays when it has exactly the
+    /// room (same size, sample shape and label kind — a batch this dataset made earlier), else into a new batch.
+    /// The values are the same either way; reusing saves allocating a fresh feature array per batch, which for image
+    /// batches lands on the large-object heap and costs page faults on every new array.
+    /// </summary>
+    /// <param name="indices">Sample indices, in batch order.</param>
+    /// <param name="reuse">A batch whose contents may be overwritten (nothing else may still read it), or null.</param>
+    public Batch GetBatch(ReadOnlySpan<int> indices, Batch? reuse)
     {
-        var x = new float[indices.Length * SampleSize];
+        var batch = Fits(reuse, indices.Length) ? reuse! : Allocate(indices.Length);
+        var x = batch.Features;
         for (var i = 0; i < indices.Length; i++)
             Array.Copy(_features, (long)indices[i] * SampleSize, x, (long)i * SampleSize, SampleSize);
-        var shape = new long[SampleShape.Length + 1];
-        shape[0] = indices.Length;
-        SampleShape.CopyTo(shape, 1);
         if (_classLabels != null)
         {
-            var y = new long[indices.Length];
+            var y = batch.ClassLabels!;
             for (var i = 0; i < indices.Length; i++) y[i] = _classLabels[indices[i]];
-            return new Batch(x, shape, y, null, 0);
+            return batch;
         }
-        var t = new float[indices.Length * TargetWidth];
+        var t = batch.Targets!;
         for (var i = 0; i < indices.Length; i++)
             Array.Copy(_targets!, (long)indices[i] * TargetWidth, t, (long)i * TargetWidth, TargetWidth);
-        return new Batch(x, shape, null, t, TargetWidth);
+        return batch;
+    }
+
+    private Batch Allocate(int size)
+    {
+        var shape = new long[SampleShape.Length + 1];
+        shape[0] = size;
+        SampleShape.CopyTo(shape, 1);
+        var x = new float[size * SampleSize];
+        return _classLabels != null
+            ? new Batch(x, shape, new long[size], null, 0)
+            : new Batch(x, shape, null, new float[size * TargetWidth], TargetWidth);
+    }
+
+    private bool Fits(Batch? b, int size)
+    {
+        if (b == null || b.Features.Length != size * SampleSize || b.Shape.Length != SampleShape.Length + 1 || b.Shape[0] != size) return false;
+        for (var i = 0; i < SampleShape.Length; i++)
+            if (b.Shape[i + 1] != SampleShape[i]) return false;
+        return _classLabels != null
+            ? b.ClassLabels?.Length == size && b.Targets == null
+            : b.ClassLabels == null && b.TargetWidth == TargetWidth && b.Targets?.Length == size * TargetWidth;
     }
 
     /// <summary>The first <paramref name="count"/> samples (or a random subset when <paramref name="seed"/> is given) as a new dataset.</summary>

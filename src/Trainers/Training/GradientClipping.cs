@@ -35,7 +35,10 @@ public static class GradientClipping
             using var inv = denom.Pow(-1);
             using var coef = inv.Mul(maxNorm);
             using var clamped = coef.Clamp(null, 1.0);
-            foreach (var g in grads) g.Mul_(clamped);
+            // PyTorch multiplies even by a coefficient of exactly 1 (a no-op), to avoid a device sync; the value is on
+            // the host here anyway, and skipping the no-op leaves every gradient bit for bit as it would be.
+            if (clamped.Item() != 1.0)
+                foreach (var g in grads) g.Mul_(clamped);
             return value;
         }
         finally
@@ -104,25 +107,27 @@ public static class GradientClipping
 
     private static ITensor TotalNorm(IBackend backend, List<ITensor> grads, double normType)
     {
-        var norms = new ITensor[grads.Count];
+        ITensor[]? norms = null;
         try
         {
-            for (var i = 0; i < grads.Count; i++)
+            if (double.IsPositiveInfinity(normType))
             {
-                if (double.IsPositiveInfinity(normType))
+                norms = new ITensor[grads.Count];
+                for (var i = 0; i < grads.Count; i++)
                 {
                     using var a = grads[i].Abs();
                     norms[i] = a.Max();
                 }
-                else norms[i] = grads[i].Norm(normType);
             }
+            else norms = backend.ForeachNorm(grads, normType);     // the same per-tensor vector norms, in one call
             if (norms.Length == 1) return norms[0].Clone();
             using var stacked = backend.Stack(norms, 0);
             return double.IsPositiveInfinity(normType) ? stacked.Max() : stacked.Norm(normType);
         }
         finally
         {
-            foreach (var n in norms) n?.Dispose();
+            if (norms != null)
+                foreach (var n in norms) n?.Dispose();
         }
     }
 

@@ -8,6 +8,9 @@ public sealed partial class Trainer
 {
     private readonly record struct StepOutcome(bool Stop, string Message);
 
+    /// <summary>The micro-batches of the last accumulation window, refilled by the next one (built-in tasks only).</summary>
+    private Batch?[]? _spareBatches;
+
     /// <summary>
     /// One optimizer step: up to k micro-batches (fewer at the end of an epoch), each loss divided by the whole
     /// window's normaliser so the accumulated gradient equals that of one batch of all the window's samples; one
@@ -17,7 +20,16 @@ public sealed partial class Trainer
     private StepOutcome OptimizerStep(DataLoader loader, Window window)
     {
         var micro = new List<Batch>(_o.GradientAccumulationSteps);
-        while (micro.Count < _o.GradientAccumulationSteps && !loader.EpochDone) micro.Add(loader.Next());
+        // The built-in tasks keep nothing of a batch once its loss is computed, so each window refills the previous
+        // window's arrays instead of allocating new ones; a user's task gets fresh batches, as it may hold on to them.
+        var recycle = _task is ClassificationTask or RegressionTask;
+        if (recycle) _spareBatches ??= new Batch?[_o.GradientAccumulationSteps];
+        while (micro.Count < _o.GradientAccumulationSteps && !loader.EpochDone)
+        {
+            var batch = loader.Next(recycle ? _spareBatches![micro.Count] : null);
+            if (recycle) _spareBatches![micro.Count] = batch;
+            micro.Add(batch);
+        }
         double normalizer = 0;
         foreach (var m in micro) normalizer += _task.Normalizer(m);
         if (!(normalizer > 0))

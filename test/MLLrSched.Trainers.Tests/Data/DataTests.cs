@@ -112,4 +112,44 @@ public class DataTests
         CollectionAssert.AreEqual(Enumerable.Range(0, 8).Select(i => (float)i).ToList(), Epoch(ordered));
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DataLoader(ds, 0));
     }
+
+    [TestMethod]
+    public void ReusedBatchesHoldTheSameValuesAsFreshOnes()
+    {
+        var n = 10;
+        var features = Enumerable.Range(0, 2 * n).Select(i => (float)i).ToArray();
+        var cls = InMemoryDataset.ForClassification(features, [2], Enumerable.Range(0, n).Select(i => (long)(i % 3)).ToArray(), 3);
+        var reg = InMemoryDataset.ForRegression(features, [2], Enumerable.Range(0, 2 * n).Select(i => 0.5f * i).ToArray(), targetWidth: 2);
+        foreach (var ds in new[] { cls, reg })
+        {
+            var fresh = new DataLoader(ds, 4, shuffle: true, seed: 3);
+            var reusing = new DataLoader(ds, 4, shuffle: true, seed: 3);
+            Batch? spare = null;
+            var reusedArrays = 0;
+            for (var epoch = 0; epoch < 2; epoch++)
+            {
+                while (!fresh.EpochDone)
+                {
+                    var expected = fresh.Next();
+                    var previous = spare?.Features;
+                    spare = reusing.Next(spare);
+                    if (ReferenceEquals(previous, spare.Features)) reusedArrays++;
+                    CollectionAssert.AreEqual(expected.Features, spare.Features);
+                    CollectionAssert.AreEqual(expected.Shape, spare.Shape);
+                    CollectionAssert.AreEqual(expected.ClassLabels, spare.ClassLabels);
+                    CollectionAssert.AreEqual(expected.Targets, spare.Targets);
+                    Assert.AreEqual(expected.TargetWidth, spare.TargetWidth);
+                }
+                fresh.NextEpoch();
+                reusing.NextEpoch();
+            }
+            // 3 batches per epoch (4, 4, 2): the second full batch of each epoch reuses the first one's arrays; the
+            // short last batch and the full batch after it do not fit and get new arrays.
+            Assert.AreEqual(2, reusedArrays);
+        }
+        var other = InMemoryDataset.ForClassification(new float[8], [1, 2], new long[4], 2);
+        var foreign = cls.GetBatch([0, 1, 2, 3]);
+        Assert.AreNotSame(foreign, other.GetBatch([0, 1, 2, 3], foreign), "a batch of another sample shape is not overwritten");
+        Assert.AreNotSame(foreign, reg.GetBatch([0, 1, 2, 3], foreign), "a classification batch is not reused for regression");
+    }
 }

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace MLLrSched.Bench.Trainer;
+
+/// <summary>
+/// Runs one measurement in a fresh process — this benchmark's own executable (child modes) or torch_train.py — with
+/// the allocator environment of the run, and reads the JSON object it prints last.
+/// </summary>
+internal static class ChildProcess
+{
+    public static string TorchVersion { get; private set; } = "?";
+
+    /// <summary>The environment variables a run mode controls (removed from the inherited environment first).</summary>
+    public static readonly string[] ControlledVariables = { "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OMP_WAIT_POLICY" };
+
+    /// <summary>
+    /// The environment of every process in a run. "default": none of <see cref="ControlledVariables"/>. "tuned":
+    /// glibc's mmap threshold fixed at its 32 MiB maximum and no heap trimming, so a step's large activation buffers
+    /// are reused instead of being mapped, faulted in and unmapped every step; and OpenMP workers that sleep instead
+    /// of spinning between parallel regions, so they do not take a core from OpenBLAS's own worker during a GEMM.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Environment(string mode) => mode switch
+    {
+        "tuned" => new Dictionary<string, string>
+        {
+            ["MALLOC_MMAP_THRESHOLD_"] = "33554432",
+            ["MALLOC_TRIM_THRESHOLD_"] = "4294967296",
+            ["OMP_WAIT_POLICY"] = "PASSIVE",
+        },
+        _ => new Dictionary<string, string>(),
+    };
+
+    /// <summary>One line describing a mode's environment.</summary>
+    public static string Describe(string mode) => mode == "tuned"
+        ? "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 OMP_WAIT_POLICY=PASSIVE in every process"
+        : "no MALLOC_*/OMP_WAIT_POLICY settings";
+
+    /// <summary>This benchmark's executable (the dotnet host when run as `dotnet X.dll`).</summary>
+    public static string SelfPath => System.Environment.ProcessPath!;
+
+    /// <summary>The arguments that start this benchmark again (the dll when run through the dotnet host).</summary>
+    public static IEnumerable<string> SelfArgs() => Path.GetFileNameWithoutExtension(SelfPath) == "dotnet"
+        ? new[] { typeof(ChildProcess).Assembly.Location }
+        : Array.Empty<string>();
+
+    public static JsonElement? Ours(BenchOptions o, string mode, IEnumerable<string> args) =>
+        Run(SelfPath, SelfArgs().Concat(args), mode, "MLLrSched");
+
+    public static JsonElement? PyTorch(BenchOptions o, string mode, IEnumerable<string> args)
+    {
+        var all = new List<string> { Path.Combine(AppContext.BaseDirectory, "torch_train.py") };
+        all.AddRange(args);
+        all.Add("--threads");
+        all.Add(o.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var r = Run(o.Python, all, mode, "PyTorch");
+        if (r is { } root)
+        {
+            TorchVersion = root.GetProperty("torch_version").GetString() ?? "?";
+            var threads = root.GetProperty("threads").GetInt32();
+            if (threads != o.Threads) Console.WriteLine($"warning: PyTorch ran with {threads} threads, not {o.Threads}");
+        }
+        return r;
+    }
+
+    private static JsonElement? Run(string file, IEnumerable<string> args, string mode, string who)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var name in ControlledVariables) psi.Environment.Remove(name);
+        foreach (var (k, v) in Environment(mode)) psi.Environment[k] = v;
+        try
+        {
+            using var proc = Process.Start(psi)!;
+            var err = proc.StandardError.ReadToEndAsync();
+            var output = proc.StandardOutput.ReadToEnd();
+            proc.WaitForExit();
+            if (proc.ExitCode != 0)
+            {
+                Console.WriteLine($"{who} run failed (exit {proc.ExitCode}): {err.Result}{output}");
+                return null;
+            }
+            using var doc = JsonDocument.Parse(output.Trim().Split('\n').Last());
+            return doc.RootElement.Clone();
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or JsonException or InvalidOperationException)
+        {
+            Console.WriteLine($"{who} run failed: {e.Message}");
+            return null;
+        }
+    }
+}

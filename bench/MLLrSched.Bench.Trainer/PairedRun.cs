@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace MLLrSched.Bench.Trainer;
+
+/// <summary>
+/// Runs several training processes side by side but never at the same time: each waits on stdin, and on "go" trains
+/// one block of steps, prints "block SECONDS" and waits again. The processes take turns block by block (the order
+/// rotates every block) with a short pause between turns, so a slow spell on a shared machine hits every contender's
+/// neighbouring blocks alike, and the ratio of two processes' times in the same block cycle is a paired measurement.
+/// </summary>
+internal sealed class PairedRun : IDisposable
+{
+    private readonly List<Process> _procs = new();
+    private readonly List<string> _names = new();
+
+    /// <summary>Starts a contender (it must print "ready" first).</summary>
+    public void Add(string name, string file, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var n in ChildProcess.ControlledVariables) psi.Environment.Remove(n);
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
+        var p = Process.Start(psi)!;
+        p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line && !line.Contains("UserWarning", StringComparison.Ordinal)) Console.Error.WriteLine($"[{name}] {line}"); };
+        p.BeginErrorReadLine();
+        _procs.Add(p);
+        _names.Add(name);
+    }
+
+    /// <summary>Runs <paramref name="blocks"/> block cycles; returns seconds[contender][block].</summary>
+    public double[][] Run(int blocks, TimeSpan gap)
+    {
+        for (var i = 0; i < _procs.Count; i++) Expect(i, "ready");
+        var times = _procs.Select(_ => new double[blocks]).ToArray();
+        for (var b = 0; b < blocks; b++)
+            for (var k = 0; k < _procs.Count; k++)
+            {
+                var i = (b + k) % _procs.Count;
+                Thread.Sleep(gap);      // lets the previous contender's spinning OpenMP/OpenBLAS workers go idle
+                _procs[i].StandardInput.WriteLine("go");
+                _procs[i].StandardInput.Flush();
+                var line = ReadLine(i);
+                if (!line.StartsWith("block ", StringComparison.Ordinal))
+                    throw new InvalidOperationException($"{_names[i]}: expected 'block SECONDS', got '{line}'");
+                times[i][b] = double.Parse(line[6..], CultureInfo.InvariantCulture);
+            }
+        foreach (var p in _procs)
+        {
+            p.StandardInput.Close();
+            p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+        }
+        return times;
+    }
+
+    private void Expect(int i, string what)
+    {
+        var line = ReadLine(i);
+        if (line != what) throw new InvalidOperationException($"{_names[i]}: expected '{what}', got '{line}'");
+    }
+
+    private string ReadLine(int i)
+    {
+        while (true)
+        {
+            var line = _procs[i].StandardOutput.ReadLine()
+                ?? throw new InvalidOperationException($"{_names[i]} exited early (exit code {(_procs[i].WaitForExit(5000) ? _procs[i].ExitCode : -1)}).");
+            if (line.Length > 0) return line.Trim();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _procs)
+        {
+            if (!p.HasExited) p.Kill();
+            p.Dispose();
+        }
+    }
+}
