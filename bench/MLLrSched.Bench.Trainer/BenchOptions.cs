@@ -64,8 +64,8 @@ internal sealed record BenchOptions
                 "--python" => o with { Python = Next() },
                 "--data" => o with { Data = Next() },
                 _ => throw new ArgumentException(
-                    $"Unknown option '{args[i]}'. Valid: --only step,ema,memory; --models mlp,cnn; --env default|tuned|both (both); --threads N (2); --rounds R (3); " +
-                    "--batch-size B (128); --mlp-steps N (500); --cnn-steps N (200); --warmup N (200); --cnn-warmup N (40); --every N (10); --gap-ms MS (250); " +
+                    $"Unknown option '{args[i]}'. Valid: --only step,ema,memory; --models mlp,cnn; --env default|tuned|both (both); --threads N (2); --rounds R (2); " +
+                    "--batch-size B (128); --mlp-steps N (600); --cnn-steps N (160); --warmup N (200); --cnn-warmup N (40); --every N (10); --gap-ms MS (250); " +
                     "--ema-params N (10000000); --ema-iters K (30); --memory-steps N (12); --python PATH (/usr/bin/python3); --data DIR."),
             };
         }

@@ -44,9 +44,6 @@ internal static class ChildProcess
         ? new[] { typeof(ChildProcess).Assembly.Location }
         : Array.Empty<string>();
 
-    public static JsonElement? Ours(BenchOptions o, string mode, IEnumerable<string> args) =>
-        Run(SelfPath, SelfArgs().Concat(args), mode, "MLLrSched");
-
     public static JsonElement? PyTorch(BenchOptions o, string mode, IEnumerable<string> args)
     {
         var all = new List<string> { Path.Combine(AppContext.BaseDirectory, "torch_train.py") };
