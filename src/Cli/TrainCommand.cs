@@ -56,7 +56,8 @@ internal static class TrainCommand
             }
             var task = cfg.BuildTask(train);
             using var trainer = new Trainer(model, task, options);
-            Say(quiet, $"model: {cfg.ModelType}, {model.ParameterCount():N0} parameters; train {train.Count:N0}, validation {validation?.Count ?? 0:N0}, test {test?.Count ?? 0:N0} samples; device {trainer.Device}; libtorch {Torch.Torch.Version}, {Torch.Torch.NumThreads} threads");
+            Say(quiet, $"model: {cfg.ModelType}, {model.ParameterCount():N0} parameters; train {train.Count:N0}, validation {validation?.Count ?? 0:N0}, test {test?.Count ?? 0:N0} samples; device {trainer.Device}; libtorch {Torch.Torch.Version}, {Torch.Torch.NumThreads} threads" +
+                (Torch.Torch.ProcessTuning.Count > 0 ? $"; process tuning: {string.Join(", ", Torch.Torch.ProcessTuning)}" : ""));
             if (resume != null)
             {
                 trainer.LoadCheckpoint(resume.FullName);

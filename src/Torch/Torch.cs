@@ -12,6 +12,21 @@ public static class Torch
     public static string Version => Marshal.PtrToStringUTF8(N.mls_torch_version()) ?? "unknown";
 
     /// <summary>
+    /// The process settings applied when libtorch was loaded: <c>OMP_WAIT_POLICY=PASSIVE</c> and glibc mmap/trim
+    /// thresholds, each unless the user had set it, none with <c>MLLRSCHED_PROCESS_TUNING=0</c>. Together they make
+    /// CPU training steps several times faster on small machines (docs/binding.md, "Process tuning"). Empty when
+    /// nothing was applied.
+    /// </summary>
+    public static IReadOnlyList<string> ProcessTuning
+    {
+        get
+        {
+            _ = N.mls_torch_version();      // loading the shim applies them
+            return Native.ProcessTuning.Applied;
+        }
+    }
+
+    /// <summary>
     /// Seeds libtorch's default generators (CPU, and every CUDA device where present): weight
     /// initialisation, dropout, <see cref="Tensor.Rand"/> without an explicit generator.
     /// The same seed gives bit-identical results on the CPU with the same thread count.

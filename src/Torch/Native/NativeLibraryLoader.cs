@@ -25,6 +25,7 @@ internal static class NativeLibraryLoader
     {
         if (name != NativeMethods.Lib) return IntPtr.Zero;
         if (_handle != IntPtr.Zero) return _handle;
+        ProcessTuning.ApplyOnce();      // before libtorch (and libgomp, which reads OMP_WAIT_POLICY once) loads
         var tried = new List<string>();
         foreach (var candidate in Candidates(assembly))
         {
