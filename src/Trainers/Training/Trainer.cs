@@ -360,7 +360,7 @@ public sealed partial class Trainer : IDisposable
         DisposeSnapshot();
         using var noGrad = _b.NoGrad();
         _bestSnapshot = _model.NamedParameters().Concat(_model.NamedBuffers())
-            .Select(t => new NamedTensor(t.Name, t.Tensor.Detach().Clone().DetachFromScope())).ToArray();
+            .Select(t => new NamedTensor(t.Name, TensorCopies.DetachedClone(t.Tensor))).ToArray();
     }
 
     private void RestoreBest()

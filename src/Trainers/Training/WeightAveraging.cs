@@ -31,8 +31,8 @@ public abstract class WeightAverager : IDisposable
         _bufferMode = buffers;
         using (model.Backend.NoGrad())
         {
-            _params = model.NamedParameters().Select(p => new NamedTensor(p.Name, p.Tensor.Detach().Clone().DetachFromScope())).ToArray();
-            _buffers = model.NamedBuffers().Select(b => new NamedTensor(b.Name, b.Tensor.Detach().Clone().DetachFromScope())).ToArray();
+            _params = model.NamedParameters().Select(p => new NamedTensor(p.Name, TensorCopies.DetachedClone(p.Tensor))).ToArray();
+            _buffers = model.NamedBuffers().Select(b => new NamedTensor(b.Name, TensorCopies.DetachedClone(b.Tensor))).ToArray();
         }
     }
 
@@ -138,7 +138,7 @@ public abstract class WeightAverager : IDisposable
         NamedTensor[] saved;
         using (model.Backend.NoGrad())
             saved = model.NamedParameters().Concat(model.NamedBuffers())
-                .Select(t => new NamedTensor(t.Name, t.Tensor.Detach().Clone().DetachFromScope())).ToArray();
+                .Select(t => new NamedTensor(t.Name, TensorCopies.DetachedClone(t.Tensor))).ToArray();
         CopyTo(model);
         return new Restore(model, saved);
     }

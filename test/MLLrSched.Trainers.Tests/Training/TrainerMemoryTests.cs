@@ -1,0 +1,65 @@
+using MLLrSched.Torch;
+using MLLrSched.Training;
+using static MLLrSched.Trainers.Tests.Training.TrainerFixtures;
+
+namespace MLLrSched.Trainers.Tests.Training;
+
+/// <summary>
+/// Long runs keep a flat memory profile at the trainer level too: with every policy on (AdamW + schedule,
+/// accumulation over an uneven last window, clipping, EMA, SWA, early stopping's snapshot, validation, checkpoints),
+/// the number of live native tensors is the same at the end of every epoch once the state exists, and disposing the
+/// trainer returns it to where it was before the trainer was made.
+/// </summary>
+[TestClass]
+public sealed class TrainerMemoryTests
+{
+    [TestMethod]
+    public void EveryPolicyOnLiveTensorsStayFlatAcrossEpochsAndAreFreedOnDispose()
+    {
+        var dir = Directory.CreateTempSubdirectory("mllrsched-trainer-memory-");
+        try
+        {
+            var train = Classification(250);     // 250 / 16 → an uneven last micro-batch and a short last window
+            var validation = Classification(60, seed: 5);
+            using var model = Mlp(dropout: 0.1);
+            var before = Tensor.LiveCount;
+            var perEpoch = new List<long>();
+            var options = new TrainerOptions
+            {
+                Optimizer = Json("""{"type": "AdamW", "lr": 0.01, "weight_decay": 0.01}"""),
+                Scheduler = Json("""{"type": "OneCycleLR", "max_lr": 0.01, "total_steps": "$total_steps"}"""),
+                BatchSize = 16,
+                GradientAccumulationSteps = 3,
+                Epochs = 8,
+                Clipping = new ClippingOptions { MaxNorm = 0.5 },
+                Ema = new EmaOptions { Decay = 0.9 },
+                Swa = new SwaOptions { StartEpoch = 5, SwaLr = 0.005, AnnealEpochs = 1 },
+                EarlyStopping = new EarlyStoppingOptions { Monitor = "val_loss", Patience = 100 },
+                Checkpoint = new CheckpointOptions { Path = Path.Combine(dir.FullName, "ckpt.pt"), EveryNSteps = 7 },
+                LogEveryNSteps = 1,
+            };
+            using (var trainer = new Trainer(model, new MLLrSched.Training.ClassificationTask(3), options))
+            {
+                var result = trainer.Fit(train, validation, new Sync(p =>
+                {
+                    if (p.Kind == ProgressKind.Epoch) perEpoch.Add(Tensor.LiveCount);
+                }));
+                Assert.AreEqual(8L, result.Epochs, result.Message);
+            }
+            Assert.HasCount(8, perEpoch);
+            // From epoch 6 on, SWA's average exists too; from then on nothing may accumulate.
+            for (var e = 6; e < perEpoch.Count; e++)
+                Assert.AreEqual(perEpoch[5], perEpoch[e], $"live tensors at the end of epoch {e} (per epoch: {string.Join(", ", perEpoch)})");
+            Assert.AreEqual(before, Tensor.LiveCount, $"after Dispose (per epoch: {string.Join(", ", perEpoch)})");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private sealed class Sync(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+}
