@@ -58,6 +58,50 @@ public sealed class TrainerMemoryTests
         }
     }
 
+    [TestMethod]
+    public void ResumingFromACheckpointAndEvaluatingFreeWhatTheyCreate()
+    {
+        var dir = Directory.CreateTempSubdirectory("mllrsched-trainer-memory-");
+        try
+        {
+            var train = Classification(200);
+            var validation = Classification(50, seed: 5);
+            var ckpt = Path.Combine(dir.FullName, "ckpt.pt");
+            TrainerOptions Options(int epochs) => new()
+            {
+                Optimizer = Json("""{"type": "Adam", "lr": 0.01, "amsgrad": true}"""),
+                Scheduler = Json("""{"type": "ReduceLROnPlateau", "patience": 0}"""),
+                ScheduleInterval = ScheduleInterval.Epoch,
+                BatchSize = 16,
+                GradientAccumulationSteps = 2,
+                Epochs = epochs,
+                Ema = new EmaOptions { Decay = 0.9 },
+                EarlyStopping = new EarlyStoppingOptions { Monitor = "val_loss", Patience = 100 },
+                Checkpoint = new CheckpointOptions { Path = ckpt, EveryNSteps = 5 },
+            };
+            using var model = Mlp();
+            var before = Tensor.LiveCount;
+            using (var first = new Trainer(model, new MLLrSched.Training.ClassificationTask(3), Options(2)))
+                first.Fit(train, validation);
+            Assert.AreEqual(before, Tensor.LiveCount, "after the first run");
+            for (var round = 0; round < 3; round++)
+            {
+                using (var resumed = new Trainer(model, new MLLrSched.Training.ClassificationTask(3), Options(3 + round)))
+                {
+                    resumed.LoadCheckpoint(ckpt);
+                    resumed.Fit(train, validation);
+                    resumed.Evaluate(validation, useEma: true);
+                    resumed.Evaluate(validation);
+                }
+                Assert.AreEqual(before, Tensor.LiveCount, $"after resume {round + 1}");
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     private sealed class Sync(Action<TrainingProgress> action) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => action(value);
