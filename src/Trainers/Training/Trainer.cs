@@ -279,7 +279,9 @@ public sealed partial class Trainer : IDisposable
         {
             using var swap = useEma ? _ema!.SwapInto(_model) : null;
             using var noGrad = _b.NoGrad();
-            return _task.Evaluate(_model, DataLoader.Sequential(data, _o.EvalBatchSize), _device);
+            // The built-in tasks drop each batch once its loss is summed, so one batch's arrays serve the whole pass.
+            var reuse = _task is ClassificationTask or RegressionTask;
+            return _task.Evaluate(_model, DataLoader.Sequential(data, _o.EvalBatchSize, reuse), _device);
         }
         finally { _model.SetTraining(wasTraining); }
     }
