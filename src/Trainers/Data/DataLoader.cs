@@ -55,6 +55,10 @@ public sealed class DataLoader
     /// <summary>Moves to the start of the next epoch.</summary>
     public void NextEpoch() => Position = new DataPosition(Position.Epoch + 1, 0);
 
+    /// <summary>The number of samples <see cref="Next()"/> returns next (the last batch of an epoch may be short); 0 when
+    /// the epoch is done.</summary>
+    public int NextBatchSize => EpochDone ? 0 : Math.Min(BatchSize, Dataset.Count - Position.BatchIndex * BatchSize);
+
     /// <summary>The next batch of the current epoch, advancing the position.</summary>
     /// <exception cref="InvalidOperationException">The epoch is done; call <see cref="NextEpoch"/>.</exception>
     public Batch Next() => Next(null);
@@ -81,33 +85,17 @@ public sealed class DataLoader
         return _order;
     }
 
-    /// <summary>All batches of one pass in file order (for evaluation); each batch is a new one the caller may keep.</summary>
-    public static IEnumerable<Batch> Sequential(InMemoryDataset dataset, int batchSize) => Sequential(dataset, batchSize, reuseBatch: false);
-
-    /// <summary>
-    /// All batches of one pass in file order (for evaluation). With <paramref name="reuseBatch"/>, every full-size batch
-    /// is written into the arrays of the one before, so a pass allocates one feature array instead of one per batch
-    /// (an evaluation batch of 1024 images is a 3 MB array on the large-object heap, which the GC would otherwise let pile
-    /// up to hundreds of MB over a run). Then a batch is only valid until the next one is requested.
-    /// </summary>
-    public static IEnumerable<Batch> Sequential(InMemoryDataset dataset, int batchSize, bool reuseBatch)
+    /// <summary>All batches of one pass in file order (for evaluation).</summary>
+    public static IEnumerable<Batch> Sequential(InMemoryDataset dataset, int batchSize)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch_size must be ≥ 1.");
-        return Iterate();
-
-        IEnumerable<Batch> Iterate()
+        var idx = new int[Math.Min(batchSize, dataset.Count)];
+        for (var start = 0; start < dataset.Count; start += batchSize)
         {
-            var idx = new int[Math.Min(batchSize, dataset.Count)];
-            Batch? previous = null;
-            for (var start = 0; start < dataset.Count; start += batchSize)
-            {
-                var count = Math.Min(batchSize, dataset.Count - start);
-                if (idx.Length != count) idx = new int[count];
-                for (var i = 0; i < count; i++) idx[i] = start + i;
-                var batch = dataset.GetBatch(idx, reuseBatch ? previous : null);
-                previous = batch;
-                yield return batch;
-            }
+            var count = Math.Min(batchSize, dataset.Count - start);
+            if (idx.Length != count) idx = new int[count];
+            for (var i = 0; i < count; i++) idx[i] = start + i;
+            yield return dataset.GetBatch(idx);
         }
     }
 }

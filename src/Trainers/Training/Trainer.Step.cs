@@ -8,8 +8,41 @@ public sealed partial class Trainer
 {
     private readonly record struct StepOutcome(bool Stop, string Message);
 
-    /// <summary>The micro-batches of the last accumulation window, refilled by the next one (built-in tasks only).</summary>
-    private Batch?[]? _spareBatches;
+    /// <summary>
+    /// Batch arrays handed out before and refilled since (built-in tasks only, see <see cref="BuiltInTask"/>), by
+    /// (use, batch size): training slot k of the accumulation window is use k, evaluation is use -1. Keying by size too
+    /// keeps the short last batch of an epoch from displacing the full-size one, so after the first epoch training and
+    /// evaluation allocate no batch arrays at all. Without this, every evaluation pass left a 3 MB large-object-heap
+    /// array per batch behind and the GC let them pile up to hundreds of MB over a run.
+    /// </summary>
+    private readonly Dictionary<(int Use, int Size), Batch> _spareBatches = new();
+
+    /// <summary>The built-in tasks keep nothing of a batch once its loss is computed; a user's task may hold on to
+    /// its batches, so it gets fresh ones.</summary>
+    private bool BuiltInTask => _task is ClassificationTask or RegressionTask;
+
+    private Batch NextTrainingBatch(DataLoader loader, int slot)
+    {
+        if (!BuiltInTask) return loader.Next();
+        var key = (slot, loader.NextBatchSize);
+        var batch = loader.Next(_spareBatches.GetValueOrDefault(key));
+        _spareBatches[key] = batch;
+        return batch;
+    }
+
+    private IEnumerable<Batch> EvaluationBatches(InMemoryDataset data)
+    {
+        var idx = Array.Empty<int>();
+        for (var start = 0; start < data.Count; start += _o.EvalBatchSize)
+        {
+            var count = Math.Min(_o.EvalBatchSize, data.Count - start);
+            if (idx.Length != count) idx = new int[count];
+            for (var i = 0; i < count; i++) idx[i] = start + i;
+            var batch = data.GetBatch(idx, _spareBatches.GetValueOrDefault((-1, count)));
+            _spareBatches[(-1, count)] = batch;
+            yield return batch;
+        }
+    }
 
     /// <summary>
     /// One optimizer step: up to k micro-batches (fewer at the end of an epoch), each loss divided by the whole
@@ -20,16 +53,8 @@ public sealed partial class Trainer
     private StepOutcome OptimizerStep(DataLoader loader, Window window)
     {
         var micro = new List<Batch>(_o.GradientAccumulationSteps);
-        // The built-in tasks keep nothing of a batch once its loss is computed, so each window refills the previous
-        // window's arrays instead of allocating new ones; a user's task gets fresh batches, as it may hold on to them.
-        var recycle = _task is ClassificationTask or RegressionTask;
-        if (recycle) _spareBatches ??= new Batch?[_o.GradientAccumulationSteps];
         while (micro.Count < _o.GradientAccumulationSteps && !loader.EpochDone)
-        {
-            var batch = loader.Next(recycle ? _spareBatches![micro.Count] : null);
-            if (recycle) _spareBatches![micro.Count] = batch;
-            micro.Add(batch);
-        }
+            micro.Add(NextTrainingBatch(loader, micro.Count));
         double normalizer = 0;
         foreach (var m in micro) normalizer += _task.Normalizer(m);
         if (!(normalizer > 0))

@@ -279,9 +279,9 @@ public sealed partial class Trainer : IDisposable
         {
             using var swap = useEma ? _ema!.SwapInto(_model) : null;
             using var noGrad = _b.NoGrad();
-            // The built-in tasks drop each batch once its loss is summed, so one batch's arrays serve the whole pass.
-            var reuse = _task is ClassificationTask or RegressionTask;
-            return _task.Evaluate(_model, DataLoader.Sequential(data, _o.EvalBatchSize, reuse), _device);
+            // The built-in tasks drop each batch once its loss is summed, so they get batches refilled from the spares.
+            var batches = BuiltInTask ? EvaluationBatches(data) : DataLoader.Sequential(data, _o.EvalBatchSize);
+            return _task.Evaluate(_model, batches, _device);
         }
         finally { _model.SetTraining(wasTraining); }
     }

@@ -102,6 +102,40 @@ public sealed class TrainerMemoryTests
         }
     }
 
+    /// <summary>
+    /// After the first epoch neither training nor evaluation allocates batch arrays: a batch of 128 × 784 floats is
+    /// 400 KB on the large-object heap, and when every batch (and every evaluation pass) allocated its own, the GC
+    /// let a Fashion-MNIST run's RSS climb by ~6 MB/s. Counts managed bytes allocated by this thread, not time.
+    /// </summary>
+    [TestMethod]
+    public void AfterTheFirstEpochTrainingAndEvaluationAllocateNoBatchArrays()
+    {
+        var train = Classification(128 * 6 + 40, features: 784, classes: 10);   // a short last batch every epoch
+        var validation = Classification(700, features: 784, classes: 10, seed: 9);
+        using var model = Mlp(inputs: 784, outputs: 10);
+        var options = new TrainerOptions
+        {
+            Optimizer = Json("""{"type": "AdamW", "lr": 0.001}"""),
+            BatchSize = 128,
+            GradientAccumulationSteps = 2,
+            Epochs = 6,
+            EvalBatchSize = 256,                                                   // 256, 256 and a short 188
+            Ema = new EmaOptions { Decay = 0.9 },
+            LogEveryNSteps = 1000,
+        };
+        using var trainer = new Trainer(model, new MLLrSched.Training.ClassificationTask(10), options);
+        long afterFirst = 0, steps = 0;
+        var result = trainer.Fit(train, validation, new Sync(p =>
+        {
+            if (p.Kind != ProgressKind.Epoch) return;
+            if (p.Epoch == 0) { afterFirst = GC.GetAllocatedBytesForCurrentThread(); steps = p.Step; }
+        }));
+        var perStep = (GC.GetAllocatedBytesForCurrentThread() - afterFirst) / (double)(result.Steps - steps);
+        // Five epochs of 4 steps, 2 evaluations (model, EMA) of 3 batches each per epoch: one fresh batch per
+        // epoch alone would add more than 100 KB per step.
+        Assert.IsLessThan(60_000.0, perStep, $"{perStep:F0} managed bytes allocated per optimizer step after the first epoch");
+    }
+
     private sealed class Sync(Action<TrainingProgress> action) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => action(value);
