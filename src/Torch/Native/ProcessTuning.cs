@@ -47,6 +47,9 @@ internal static class ProcessTuning
             if (!OperatingSystem.IsLinux() || GetEnv(OptOutVariable) == "0") return;
             try
             {
+                // setenv while other threads may read the environment: .NET never calls setenv itself, so this is the
+                // process's first, and glibc's first setenv copies the environment into a new array without freeing
+                // the old one, which a concurrent getenv may still be reading.
                 if (GetEnv("OMP_WAIT_POLICY") == null && setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0)
                     _applied.Add("OMP_WAIT_POLICY=PASSIVE");
                 // glibc's own environment variables for the same settings win (they were read at process start).
