@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch 1.13 MLP step split into forward+backward and clip+AdamW+EMA (docs/benchmarks.md, "Where the MLP's time goes").
+"""PyTorch 1.13 MLP step split into forward+backward and clip+AdamW+EMA (docs/benchmarks.md, "Where the MLP's 1.7 ms go").
 Run with the tuned environment: OMP_WAIT_POLICY=PASSIVE MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296."""
 import torch, time, statistics
 import torch.nn as nn
