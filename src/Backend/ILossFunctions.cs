@@ -14,6 +14,13 @@ public interface ILossFunctions
     /// <summary>Summed regression loss: "mse", "l1", "smooth_l1" (beta) or "huber" (delta = beta).</summary>
     ITensor RegressionSum(string kind, ITensor predictions, ITensor targets, double beta);
 
+    /// <summary>Cross-entropy per sample, [N] (<c>reduction='none'</c>): the terms <see cref="CrossEntropySum"/> adds up,
+    /// which the built-in tasks weight by sample weights before summing.</summary>
+    ITensor CrossEntropyPerSample(ITensor logits, ITensor targets, ITensor? classWeights, double labelSmoothing);
+
+    /// <summary>Regression loss per element, the shape of <paramref name="predictions"/> (<c>reduction='none'</c>).</summary>
+    ITensor RegressionPerElement(string kind, ITensor predictions, ITensor targets, double beta);
+
     /// <summary>Summed binary cross-entropy on logits, with an optional positive-class weight per output.</summary>
     ITensor BinaryCrossEntropyWithLogitsSum(ITensor logits, ITensor targets, ITensor? posWeight);
 }

@@ -55,12 +55,21 @@ public sealed class NativeBackend : IBackend
         public ITensor CrossEntropySum(ITensor logits, ITensor targets, ITensor? classWeights, double labelSmoothing) =>
             F.CrossEntropy(Nat(logits), Nat(targets), classWeights == null ? null : Nat(classWeights), Reduction.Sum, -100, labelSmoothing);
 
-        public ITensor RegressionSum(string kind, ITensor predictions, ITensor targets, double beta) => kind switch
+        public ITensor CrossEntropyPerSample(ITensor logits, ITensor targets, ITensor? classWeights, double labelSmoothing) =>
+            F.CrossEntropy(Nat(logits), Nat(targets), classWeights == null ? null : Nat(classWeights), Reduction.None, -100, labelSmoothing);
+
+        public ITensor RegressionSum(string kind, ITensor predictions, ITensor targets, double beta) =>
+            Regression(kind, predictions, targets, beta, Reduction.Sum);
+
+        public ITensor RegressionPerElement(string kind, ITensor predictions, ITensor targets, double beta) =>
+            Regression(kind, predictions, targets, beta, Reduction.None);
+
+        private static Tensor Regression(string kind, ITensor predictions, ITensor targets, double beta, Reduction reduction) => kind switch
         {
-            "mse" => F.MseLoss(Nat(predictions), Nat(targets), Reduction.Sum),
-            "l1" => F.L1Loss(Nat(predictions), Nat(targets), Reduction.Sum),
-            "smooth_l1" => F.SmoothL1Loss(Nat(predictions), Nat(targets), Reduction.Sum, beta),
-            "huber" => F.HuberLoss(Nat(predictions), Nat(targets), Reduction.Sum, beta),
+            "mse" => F.MseLoss(Nat(predictions), Nat(targets), reduction),
+            "l1" => F.L1Loss(Nat(predictions), Nat(targets), reduction),
+            "smooth_l1" => F.SmoothL1Loss(Nat(predictions), Nat(targets), reduction, beta),
+            "huber" => F.HuberLoss(Nat(predictions), Nat(targets), reduction, beta),
             _ => throw new ArgumentException($"Unknown regression loss '{kind}'. Valid: mse, l1, smooth_l1, huber."),
         };
 

@@ -14,12 +14,21 @@ internal sealed class TorchSharpLosses : ILossFunctions
     public ITensor CrossEntropySum(ITensor logits, ITensor targets, ITensor? classWeights, double labelSmoothing) =>
         new TorchSharpTensor(F.cross_entropy(T(logits), T(targets), classWeights is null ? null : T(classWeights), -100, torch.nn.Reduction.Sum, labelSmoothing));
 
-    public ITensor RegressionSum(string kind, ITensor predictions, ITensor targets, double beta) => new TorchSharpTensor(kind switch
+    public ITensor CrossEntropyPerSample(ITensor logits, ITensor targets, ITensor? classWeights, double labelSmoothing) =>
+        new TorchSharpTensor(F.cross_entropy(T(logits), T(targets), classWeights is null ? null : T(classWeights), -100, torch.nn.Reduction.None, labelSmoothing));
+
+    public ITensor RegressionSum(string kind, ITensor predictions, ITensor targets, double beta) =>
+        Regression(kind, predictions, targets, beta, torch.nn.Reduction.Sum);
+
+    public ITensor RegressionPerElement(string kind, ITensor predictions, ITensor targets, double beta) =>
+        Regression(kind, predictions, targets, beta, torch.nn.Reduction.None);
+
+    private static TorchSharpTensor Regression(string kind, ITensor predictions, ITensor targets, double beta, torch.nn.Reduction reduction) => new(kind switch
     {
-        "mse" => F.mse_loss(T(predictions), T(targets), torch.nn.Reduction.Sum),
-        "l1" => F.l1_loss(T(predictions), T(targets), torch.nn.Reduction.Sum),
-        "smooth_l1" => F.smooth_l1_loss(T(predictions), T(targets), torch.nn.Reduction.Sum, beta),
-        "huber" => F.huber_loss(T(predictions), T(targets), beta, torch.nn.Reduction.Sum),
+        "mse" => F.mse_loss(T(predictions), T(targets), reduction),
+        "l1" => F.l1_loss(T(predictions), T(targets), reduction),
+        "smooth_l1" => F.smooth_l1_loss(T(predictions), T(targets), reduction, beta),
+        "huber" => F.huber_loss(T(predictions), T(targets), beta, reduction),
         _ => throw new ArgumentException($"Unknown regression loss '{kind}'. Valid: {string.Join(", ", RegressionKinds)}.", nameof(kind)),
     });
 

@@ -19,10 +19,12 @@ public sealed class InMemoryDataset
     private readonly float[] _features;
     private readonly long[]? _classLabels;
     private readonly float[]? _targets;
+    private readonly float[]? _weights;
 
     private InMemoryDataset(string name, float[] features, long[] sampleShape, long[]? classLabels, int classCount,
-        float[]? targets, int targetWidth)
+        float[]? targets, int targetWidth, float[]? weights = null)
     {
+        _weights = weights;
         Name = name;
         _features = features;
         SampleShape = sampleShape;
@@ -54,6 +56,31 @@ public sealed class InMemoryDataset
     public IReadOnlyList<long>? ClassLabels => _classLabels;
     /// <summary>Regression targets, row-major, or null.</summary>
     public ReadOnlySpan<float> Targets => _targets;
+    /// <summary>Per-sample weights (see <see cref="WithSampleWeights"/>), or null when every sample counts once.</summary>
+    public IReadOnlyList<float>? SampleWeights => _weights;
+
+    /// <summary>
+    /// A copy in which sample i counts <paramref name="weights"/>[i] times in the loss (ML.NET's example weight): the
+    /// built-in tasks multiply each sample's loss by its weight and divide by the total weight of the accumulation
+    /// window instead of its sample count, so a sample of weight 2 trains exactly like the same sample twice.
+    /// </summary>
+    /// <param name="weights">One finite weight ≥ 0 per sample; not all zero.</param>
+    /// <exception cref="ArgumentException">Wrong count, a negative or non-finite weight, or all weights zero.</exception>
+    public InMemoryDataset WithSampleWeights(float[] weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Length != Count)
+            throw new ArgumentException($"{Name}: {Count} samples but {weights.Length} sample weights.", nameof(weights));
+        var any = false;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            if (!float.IsFinite(weights[i]) || weights[i] < 0)
+                throw new ArgumentException($"{Name}: the weight of sample {i} is {weights[i]}; sample weights must be finite and ≥ 0.", nameof(weights));
+            any |= weights[i] > 0;
+        }
+        if (!any) throw new ArgumentException($"{Name}: every sample weight is 0; at least one sample must count.", nameof(weights));
+        return new InMemoryDataset(Name, _features, SampleShape, _classLabels, ClassCount, _targets, TargetWidth, weights.ToArray());
+    }
 
     /// <summary>A classification dataset.</summary>
     /// <param name="features">Row-major features, <paramref name="sampleShape"/> per sample.</param>
@@ -121,6 +148,11 @@ public sealed class InMemoryDataset
         var x = batch.Features;
         for (var i = 0; i < indices.Length; i++)
             Array.Copy(_features, (long)indices[i] * SampleSize, x, (long)i * SampleSize, SampleSize);
+        if (_weights != null)
+        {
+            var w = batch.SampleWeights!;
+            for (var i = 0; i < indices.Length; i++) w[i] = _weights[indices[i]];
+        }
         if (_classLabels != null)
         {
             var y = batch.ClassLabels!;
@@ -139,9 +171,10 @@ public sealed class InMemoryDataset
         shape[0] = size;
         SampleShape.CopyTo(shape, 1);
         var x = new float[size * SampleSize];
-        return _classLabels != null
+        var batch = _classLabels != null
             ? new Batch(x, shape, new long[size], null, 0)
             : new Batch(x, shape, null, new float[size * TargetWidth], TargetWidth);
+        return _weights == null ? batch : batch with { SampleWeights = new float[size] };
     }
 
     private bool Fits(Batch? b, int size)
@@ -149,6 +182,7 @@ public sealed class InMemoryDataset
         if (b == null || b.Features.Length != size * SampleSize || b.Shape.Length != SampleShape.Length + 1 || b.Shape[0] != size) return false;
         for (var i = 0; i < SampleShape.Length; i++)
             if (b.Shape[i + 1] != SampleShape[i]) return false;
+        if ((_weights == null) != (b.SampleWeights == null) || (b.SampleWeights != null && b.SampleWeights.Length != size)) return false;
         return _classLabels != null
             ? b.ClassLabels?.Length == size && b.Targets == null
             : b.ClassLabels == null && b.TargetWidth == TargetWidth && b.Targets?.Length == size * TargetWidth;
@@ -161,8 +195,8 @@ public sealed class InMemoryDataset
         var idx = seed is { } s ? SeededShuffle.Permutation(Count, s, 0).AsSpan(0, count).ToArray() : Enumerable.Range(0, count).ToArray();
         var b = GetBatch(idx);
         return b.ClassLabels != null
-            ? new InMemoryDataset(Name, b.Features, SampleShape, b.ClassLabels, ClassCount, null, 0)
-            : new InMemoryDataset(Name, b.Features, SampleShape, null, 0, b.Targets, TargetWidth);
+            ? new InMemoryDataset(Name, b.Features, SampleShape, b.ClassLabels, ClassCount, null, 0, b.SampleWeights)
+            : new InMemoryDataset(Name, b.Features, SampleShape, null, 0, b.Targets, TargetWidth, b.SampleWeights);
     }
 
     /// <summary>Splits off the last <paramref name="fraction"/> of a seeded permutation as a validation set.</summary>
@@ -176,8 +210,8 @@ public sealed class InMemoryDataset
         {
             var b = GetBatch(idx);
             return b.ClassLabels != null
-                ? new InMemoryDataset(Name + suffix, b.Features, SampleShape, b.ClassLabels, ClassCount, null, 0)
-                : new InMemoryDataset(Name + suffix, b.Features, SampleShape, null, 0, b.Targets, TargetWidth);
+                ? new InMemoryDataset(Name + suffix, b.Features, SampleShape, b.ClassLabels, ClassCount, null, 0, b.SampleWeights)
+                : new InMemoryDataset(Name + suffix, b.Features, SampleShape, null, 0, b.Targets, TargetWidth, b.SampleWeights);
         }
         return (Make(perm[nVal..], ":train"), Make(perm[..nVal], ":validation"));
     }
@@ -187,7 +221,7 @@ public sealed class InMemoryDataset
     {
         if (shape.Aggregate(1L, (a, b) => a * b) != SampleSize)
             throw new ArgumentException($"Sample shape [{string.Join(", ", shape)}] does not hold {SampleSize} values.", nameof(shape));
-        return new InMemoryDataset(Name, _features, shape.ToArray(), _classLabels, ClassCount, _targets, TargetWidth);
+        return new InMemoryDataset(Name, _features, shape.ToArray(), _classLabels, ClassCount, _targets, TargetWidth, _weights);
     }
 }
 
@@ -199,6 +233,9 @@ public sealed class InMemoryDataset
 /// <param name="TargetWidth">Targets per sample.</param>
 public sealed record Batch(float[] Features, long[] Shape, long[]? ClassLabels, float[]? Targets, int TargetWidth)
 {
+    /// <summary>Per-sample weights [B] when the dataset has them (<see cref="InMemoryDataset.WithSampleWeights"/>), else null.</summary>
+    public float[]? SampleWeights { get; init; }
+
     /// <summary>Samples in the batch.</summary>
     public int Size => (int)Shape[0];
 }

@@ -6,7 +6,8 @@ namespace MLLrSched.Training;
 /// <summary>
 /// Multiclass classification with cross-entropy on logits [N, C]: optional label smoothing and class weights,
 /// accuracy as metric. With class weights the mean divides by the total weight of the targets, as PyTorch's
-/// <c>cross_entropy(weight=...)</c> does.
+/// <c>cross_entropy(weight=...)</c> does. With sample weights (<see cref="InMemoryDataset.WithSampleWeights"/>) each
+/// sample's term is multiplied by its weight and the normaliser is Σ sample weight × class weight.
 /// </summary>
 public sealed class ClassificationTask : ITrainingTask
 {
@@ -37,9 +38,11 @@ public sealed class ClassificationTask : ITrainingTask
     public double Normalizer(Batch batch)
     {
         var y = batch.ClassLabels ?? throw new ArgumentException("ClassificationTask needs class labels; the batch has regression targets.");
-        if (ClassWeights == null) return y.Length;
+        var w = batch.SampleWeights;
+        if (ClassWeights == null && w == null) return y.Length;
         double sum = 0;
-        foreach (var c in y) sum += ClassWeights[c];
+        for (var i = 0; i < y.Length; i++)
+            sum += (ClassWeights?[y[i]] ?? 1.0) * (w?[i] ?? 1.0);
         return sum;
     }
 
@@ -51,7 +54,17 @@ public sealed class ClassificationTask : ITrainingTask
         using var y = b.FromArray(batch.ClassLabels!, new long[] { batch.Size }, device);
         using var logits = model.Forward(x);
         using var w = ClassWeights == null ? null : b.FromArray(ClassWeights.Select(v => (float)v).ToArray(), new long[] { ClassCount }, device);
-        return new LossTerm(b.Losses.CrossEntropySum(logits, y, w, LabelSmoothing), Normalizer(batch));
+        return new LossTerm(LossSum(b, logits, y, w, batch, device), Normalizer(batch));
+    }
+
+    /// <summary>Σ cross-entropy, each sample's term times its sample weight when the batch has them.</summary>
+    private ITensor LossSum(IBackend b, ITensor logits, ITensor y, ITensor? classWeights, Batch batch, Device device)
+    {
+        if (batch.SampleWeights is not { } sw) return b.Losses.CrossEntropySum(logits, y, classWeights, LabelSmoothing);
+        using var perSample = b.Losses.CrossEntropyPerSample(logits, y, classWeights, LabelSmoothing);
+        using var weights = b.FromArray(sw, new long[] { batch.Size }, device);
+        using var weighted = perSample.Mul(weights);
+        return weighted.Sum();
     }
 
     /// <inheritdoc />
@@ -67,7 +80,7 @@ public sealed class ClassificationTask : ITrainingTask
             using var y = b.FromArray(batch.ClassLabels!, new long[] { batch.Size }, device);
             using var logits = model.Forward(x);
             using var w = ClassWeights == null ? null : b.FromArray(ClassWeights.Select(v => (float)v).ToArray(), new long[] { ClassCount }, device);
-            using var l = b.Losses.CrossEntropySum(logits, y, w, LabelSmoothing);
+            using var l = LossSum(b, logits, y, w, batch, device);
             loss += l.Item();
             norm += Normalizer(batch);
             correct += CountCorrect(logits.ToFloatArray(), batch.ClassLabels!, ClassCount);

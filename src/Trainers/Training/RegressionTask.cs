@@ -3,7 +3,8 @@ using MLLrSched.Data;
 
 namespace MLLrSched.Training;
 
-/// <summary>Regression of one or more float targets: mse (default), l1, smooth_l1 or huber loss.</summary>
+/// <summary>Regression of one or more float targets: mse (default), l1, smooth_l1 or huber loss. With sample weights
+/// each sample's terms are multiplied by its weight and the normaliser is Σ weight × targets per sample.</summary>
 public sealed class RegressionTask : ITrainingTask
 {
     private static readonly string[] Kinds = { "mse", "l1", "smooth_l1", "huber" };
@@ -30,7 +31,13 @@ public sealed class RegressionTask : ITrainingTask
     public double Beta { get; }
 
     /// <inheritdoc />
-    public double Normalizer(Batch batch) => (double)batch.Size * TargetWidth;
+    public double Normalizer(Batch batch)
+    {
+        if (batch.SampleWeights is not { } w) return (double)batch.Size * TargetWidth;
+        double sum = 0;
+        foreach (var v in w) sum += v;
+        return sum * TargetWidth;
+    }
 
     /// <inheritdoc />
     public LossTerm Loss(IModel model, Batch batch, Device device)
@@ -40,7 +47,12 @@ public sealed class RegressionTask : ITrainingTask
         using var t = b.FromArray(batch.Targets ?? throw new ArgumentException("RegressionTask needs regression targets; the batch has class labels."),
             new long[] { batch.Size, TargetWidth }, device);
         using var p = model.Forward(x);
-        return new LossTerm(b.Losses.RegressionSum(LossKind, p, t, Beta), Normalizer(batch));
+        if (batch.SampleWeights is not { } sw) return new LossTerm(b.Losses.RegressionSum(LossKind, p, t, Beta), Normalizer(batch));
+        // Each sample's elements times its weight: [B, width] × [B, 1].
+        using var perElement = b.Losses.RegressionPerElement(LossKind, p, t, Beta);
+        using var weights = b.FromArray(sw, new long[] { batch.Size, 1 }, device);
+        using var weighted = perElement.Mul(weights);
+        return new LossTerm(weighted.Sum(), Normalizer(batch));
     }
 
     /// <inheritdoc />

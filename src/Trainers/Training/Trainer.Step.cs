@@ -58,7 +58,7 @@ public sealed partial class Trainer
         double normalizer = 0;
         foreach (var m in micro) normalizer += _task.Normalizer(m);
         if (!(normalizer > 0))
-            throw new InvalidOperationException($"The accumulation window at step {_step + 1} has a loss normaliser of {normalizer} (no counted samples); check class weights / targets.");
+            throw new InvalidOperationException($"The accumulation window at step {_step + 1} has a loss normaliser of {normalizer} (no counted samples); check class weights, sample weights and targets.");
 
         _optimizer.ZeroGrad(setToNone: true);
         double lossSum = 0;
