@@ -6,19 +6,24 @@ namespace MLLrSched.MLExtensions;
 /// <summary>Reads the feature vectors and labels of an IDataView into arrays through a cursor.</summary>
 internal static class DataViewReader
 {
-    /// <summary>Rows read, and how many were skipped for a missing label or non-finite features (as ML.NET's trainers skip them).</summary>
-    public sealed record Rows(float[] Features, long[]? Classes, float[]? Targets, int Count, long Skipped);
+    /// <summary>Rows read, and how many were skipped for a missing label, non-finite features or an invalid weight (as
+    /// ML.NET's trainers skip them).</summary>
+    public sealed record Rows(float[] Features, long[]? Classes, float[]? Targets, float[]? Weights, int Count, long Skipped);
 
-    public static Rows Read(IDataView data, string featureColumn, int featureCount, string labelColumn, TorchTaskKind task, Func<bool> canceled)
+    public static Rows Read(IDataView data, string featureColumn, int featureCount, string labelColumn, string? weightColumn,
+        TorchTaskKind task, Func<bool> canceled)
     {
         var schema = data.Schema;
         var fcol = schema[featureColumn];
         var lcol = schema[labelColumn];
+        var wcol = weightColumn == null ? (DataViewSchema.Column?)null : schema[weightColumn];
+        var weights = wcol == null ? null : new List<float>();
         var features = new List<float>();
         var classes = task == TorchTaskKind.Regression ? null : new List<long>();
         var targets = task == TorchTaskKind.Regression ? new List<float>() : null;
         long skipped = 0;
-        using var cursor = data.GetRowCursor(new[] { fcol, lcol });
+        using var cursor = data.GetRowCursor(wcol is { } wc ? new[] { fcol, lcol, wc } : new[] { fcol, lcol });
+        ValueGetter<float>? getWeight = wcol is { } w ? cursor.GetGetter<float>(w) : null;
         var getFeatures = cursor.GetGetter<VBuffer<float>>(fcol);
         ValueGetter<uint>? getKey = task == TorchTaskKind.Multiclass ? cursor.GetGetter<uint>(lcol) : null;
         ValueGetter<bool>? getBool = task == TorchTaskKind.Binary ? cursor.GetGetter<bool>(lcol) : null;
@@ -39,12 +44,15 @@ internal static class DataViewReader
             if (getKey != null) { uint k = 0; getKey(ref k); labelOk = k != 0; cls = k - 1L; }
             else if (getBool != null) { var b = false; getBool(ref b); cls = b ? 1 : 0; }
             else { getFloat!(ref target); labelOk = float.IsFinite(target); }
-            if (!finite || !labelOk) { skipped++; continue; }
+            float weight = 1;
+            getWeight?.Invoke(ref weight);
+            if (!finite || !labelOk || !float.IsFinite(weight) || weight < 0) { skipped++; continue; }
             features.AddRange(dense);
+            weights?.Add(weight);
             classes?.Add(cls);
             targets?.Add(target);
             rows++;
         }
-        return new Rows(features.ToArray(), classes?.ToArray(), targets?.ToArray(), rows, skipped);
+        return new Rows(features.ToArray(), classes?.ToArray(), targets?.ToArray(), weights?.ToArray(), rows, skipped);
     }
 }

@@ -112,6 +112,13 @@ public abstract class TorchTrainerBase : IEstimator<TorchScoringTransformer>
         if (label.Name == null) throw Missing("label", _options.LabelColumnName);
         if (label.Kind != SchemaShape.Column.VectorKind.Scalar || !LabelOk(label.ItemType, label.IsKey))
             throw Mismatch("label", _options.LabelColumnName, ExpectedLabel, Describe(label));
+        if (_options.ExampleWeightColumnName is { } wname)
+        {
+            var weight = inputSchema.FirstOrDefault(c => c.Name == wname);
+            if (weight.Name == null) throw Missing("weight", wname);
+            if (weight.Kind != SchemaShape.Column.VectorKind.Scalar || weight.ItemType != NumberDataViewType.Single)
+                throw Mismatch("weight", wname, "Single", Describe(weight));
+        }
 
         // The added columns' shapes come from ML.NET's own CustomMapping estimator with this step's definitions.
         var ml = new MLContext();
@@ -168,6 +175,11 @@ public abstract class TorchTrainerBase : IEstimator<TorchScoringTransformer>
         if (!ok)
             throw Mismatch(where + "label", _options.LabelColumnName,
                 _task == TorchTaskKind.Multiclass ? "Key<UInt32> with at least 2 values (use MapValueToKey)" : ExpectedLabel, l.Type.ToString());
+        if (_options.ExampleWeightColumnName is { } wname)
+        {
+            var w = schema.GetColumnOrNull(wname) ?? throw Missing(where + "weight", wname);
+            if (w.Type != NumberDataViewType.Single) throw Mismatch(where + "weight", wname, "Single", w.Type.ToString());
+        }
         return v.Size;
     }
 
@@ -196,12 +208,16 @@ public abstract class TorchTrainerBase : IEstimator<TorchScoringTransformer>
 
     private InMemoryDataset ToDataset(IDataView data, int featureCount, int classes, string name, Func<bool> canceled, IChannel ch)
     {
-        var rows = DataViewReader.Read(data, _options.FeatureColumnName, featureCount, _options.LabelColumnName, _task, canceled);
-        if (rows.Skipped > 0) ch.Warning(MessageSensitivity.None, $"{Name}: skipped {rows.Skipped} rows of the {name} with a missing label or non-finite features.");
+        var rows = DataViewReader.Read(data, _options.FeatureColumnName, featureCount, _options.LabelColumnName,
+            _options.ExampleWeightColumnName, _task, canceled);
+        if (rows.Skipped > 0)
+            ch.Warning(MessageSensitivity.None, $"{Name}: skipped {rows.Skipped} rows of the {name} with a missing label, non-finite features" +
+                (_options.ExampleWeightColumnName == null ? "." : " or a missing, infinite or negative weight."));
         if (rows.Count == 0) throw new ArgumentException($"{Name}: the {name} has no usable rows.");
-        return _task == TorchTaskKind.Regression
+        var dataset = _task == TorchTaskKind.Regression
             ? InMemoryDataset.ForRegression(rows.Features, new long[] { featureCount }, rows.Targets!, 1, name)
             : InMemoryDataset.ForClassification(rows.Features, new long[] { featureCount }, rows.Classes!, classes, name);
+        return rows.Weights == null ? dataset : dataset.WithSampleWeights(rows.Weights);
     }
 
     private TrainerOptions MapOptions()

@@ -23,6 +23,10 @@ public abstract class TorchTrainerOptions
     public string FeatureColumnName = "Features";
     /// <summary>The label column (a key for multiclass, Boolean for binary, Single for regression). Default "Label".</summary>
     public string LabelColumnName = "Label";
+    /// <summary>The example weight column (Single), or null for none (the default). A row of weight w counts w times in
+    /// the loss — weight 2 trains like the row twice, weight 0 like no row; each step is normalised by its total weight.
+    /// Rows with a missing (NaN), infinite or negative weight are skipped, as rows with a missing label are.</summary>
+    public string? ExampleWeightColumnName;
 
     /// <summary>The built-in network. Default <see cref="TorchArchitecture.Mlp"/>. Ignored when <see cref="ModelFactory"/> is set.</summary>
     public TorchArchitecture Architecture = TorchArchitecture.Mlp;

@@ -121,6 +121,51 @@ public sealed class TorchTrainerTests
         Assert.IsTrue(rm.RSquared > 0.95, $"R² {rm.RSquared}");
     }
 
+    private sealed class WeightedRow
+    {
+        [VectorType(3)] public float[] Features = new float[3];
+        public bool Flag;
+        public float Weight;
+        public string Text = "";
+    }
+
+    [TestMethod]
+    public void ExampleWeights_ZeroWeightRowsTeachNothing_AndBadWeightColumnsAreReported()
+    {
+        var ml = new MLContext(seed: 1);
+        var rng = new Random(7);
+        var rows = Enumerable.Range(0, 1200).Select(_ =>
+        {
+            var x = new[] { (float)rng.NextDouble() * 2 - 1, (float)rng.NextDouble() * 2 - 1, (float)rng.NextDouble() * 2 - 1 };
+            var flag = x[0] + x[1] > 0;
+            // Positive rows weigh nothing: a model that honours the weights never sees a positive example.
+            return new WeightedRow { Features = x, Flag = flag, Weight = flag ? 0f : 1f };
+        }).ToArray();
+        var data = ml.Data.LoadFromEnumerable(rows);
+        TorchBinaryTrainer.Options Options(string? weight) => new()
+        {
+            LabelColumnName = "Flag", ExampleWeightColumnName = weight, HiddenSizes = new[] { 16 }, NumberOfEpochs = 5,
+            Optimizer = """{"type": "Adam", "lr": 0.01}""",
+        };
+        double PositiveRate(ITransformer model) =>
+            ml.Data.CreateEnumerable<BinaryPrediction>(model.Transform(data), reuseRowObject: false).Average(p => p.PredictedLabel ? 1.0 : 0.0);
+
+        var unweighted = PositiveRate(ml.BinaryClassification.Trainers.Torch(Options(null)).Fit(data));
+        var weighted = PositiveRate(ml.BinaryClassification.Trainers.Torch(Options("Weight")).Fit(data));
+        Assert.IsTrue(unweighted > 0.4, $"without weights the model predicts positives for {unweighted:P0} of rows");
+        Assert.IsTrue(weighted < 0.05, $"with zero weight on every positive row the model still predicts positives for {weighted:P0} of rows");
+
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.BinaryClassification.Trainers.Torch(Options("Missing")).Fit(data));
+        StringAssert.Contains(e.Message, "Could not find weight column 'Missing'");
+        e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.BinaryClassification.Trainers.Torch(Options("Text")).Fit(data));
+        StringAssert.Contains(e.Message, "Schema mismatch for weight column 'Text': expected Single, got String");
+    }
+
+    private sealed class BinaryPrediction
+    {
+        public bool PredictedLabel;
+    }
+
     [TestMethod]
     public void Cancellation_StopsTraining()
     {
