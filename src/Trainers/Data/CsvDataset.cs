@@ -9,6 +9,9 @@ public sealed record CsvOptions
 {
     /// <summary>Name (with a header) or zero-based index (without) of the label column. Default: the last column.</summary>
     public string? LabelColumn { get; init; }
+    /// <summary>Name (with a header) or zero-based index (without) of a sample-weight column, or null for none (default).
+    /// Its values (finite, ≥ 0) become the dataset's sample weights; the column is not a feature.</summary>
+    public string? WeightColumn { get; init; }
     /// <summary>Whether the first row is a header. Default true.</summary>
     public bool HasHeader { get; init; } = true;
     /// <summary>Field delimiter. Default ",".</summary>
@@ -56,16 +59,19 @@ public static class CsvDataset
                 throw new InvalidDataException($"{path}: no column '{col}'. Columns: {string.Join(", ", header)}.");
             }
             if (int.TryParse(col, NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k < width) return k;
-            throw new InvalidDataException($"{path}: label column '{col}' must be a zero-based index below {width} (the file has no header).");
+            throw new InvalidDataException($"{path}: column '{col}' must be a zero-based index below {width} (the file has no header).");
         }
 
         var labelIndex = options.LabelColumn == null ? width - 1 : Resolve(options.LabelColumn);
         var ignored = options.IgnoreColumns.Select(Resolve).ToHashSet();
-        var featureCols = Enumerable.Range(0, width).Where(i => i != labelIndex && !ignored.Contains(i)).ToArray();
+        var weightIndex = options.WeightColumn == null ? -1 : Resolve(options.WeightColumn);
+        if (weightIndex == labelIndex) throw new InvalidDataException($"{path}: the weight column {ColumnName(weightIndex)} is also the label column.");
+        var featureCols = Enumerable.Range(0, width).Where(i => i != labelIndex && i != weightIndex && !ignored.Contains(i)).ToArray();
         if (featureCols.Length == 0) throw new InvalidDataException($"{path}: no feature columns left besides the label.");
 
         var features = new float[rows.Count * featureCols.Length];
         var labels = new double[rows.Count];
+        var weights = weightIndex < 0 ? null : new float[rows.Count];
         for (var r = 0; r < rows.Count; r++)
         {
             var row = rows[r];
@@ -75,20 +81,32 @@ public static class CsvDataset
             for (var j = 0; j < featureCols.Length; j++)
                 features[r * featureCols.Length + j] = (float)Parse(row[featureCols[j]], path, line, ColumnName(featureCols[j]));
             labels[r] = Parse(row[labelIndex], path, line, ColumnName(labelIndex));
+            if (weights != null)
+            {
+                var w = Parse(row[weightIndex], path, line, ColumnName(weightIndex));
+                if (w < 0) throw new InvalidDataException($"{path}, line {line}, column {ColumnName(weightIndex)}: weight {w} is negative; sample weights must be ≥ 0.");
+                weights[r] = (float)w;
+            }
         }
 
         var name = Path.GetFileName(path);
-        if (options.LabelKind == LabelKind.Regression)
-            return InMemoryDataset.ForRegression(features, new long[] { featureCols.Length }, labels.Select(x => (float)x).ToArray(), 1, name);
-        var classes = new long[labels.Length];
-        for (var i = 0; i < labels.Length; i++)
+        var dataset = Build();
+        return weights == null ? dataset : dataset.WithSampleWeights(weights);
+
+        InMemoryDataset Build()
         {
-            if (labels[i] != Math.Floor(labels[i]))
-                throw new InvalidDataException($"{path}, line {i + (options.HasHeader ? 2 : 1)}: label {labels[i]} in column {ColumnName(labelIndex)} is not a whole number (classification needs class indices; use LabelKind.Regression for float targets).");
-            classes[i] = (long)labels[i];
+            if (options.LabelKind == LabelKind.Regression)
+                return InMemoryDataset.ForRegression(features, new long[] { featureCols.Length }, labels.Select(x => (float)x).ToArray(), 1, name);
+            var classes = new long[labels.Length];
+            for (var i = 0; i < labels.Length; i++)
+            {
+                if (labels[i] != Math.Floor(labels[i]))
+                    throw new InvalidDataException($"{path}, line {i + (options.HasHeader ? 2 : 1)}: label {labels[i]} in column {ColumnName(labelIndex)} is not a whole number (classification needs class indices; use LabelKind.Regression for float targets).");
+                classes[i] = (long)labels[i];
+            }
+            var count = options.ClassCount ?? (int)Math.Max(2, classes.Max() + 1);
+            return InMemoryDataset.ForClassification(features, new long[] { featureCols.Length }, classes, count, name);
         }
-        var count = options.ClassCount ?? (int)Math.Max(2, classes.Max() + 1);
-        return InMemoryDataset.ForClassification(features, new long[] { featureCols.Length }, classes, count, name);
     }
 
     private static double Parse(string cell, string path, int line, string column)

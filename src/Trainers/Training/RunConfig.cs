@@ -114,6 +114,7 @@ public sealed record RunConfig
         var csv = new CsvOptions
         {
             LabelColumn = r.GetStringOrNull("label_column"),
+            WeightColumn = r.GetStringOrNull("weight_column"),
             HasHeader = r.GetBool("has_header", true),
             Delimiter = r.GetString("delimiter", ","),
             LabelKind = r.GetString("task", "classification", new[] { "classification", "regression" }) == "regression" ? LabelKind.Regression : LabelKind.ClassIndex,

@@ -56,6 +56,27 @@ public class DataTests
     }
 
     [TestMethod]
+    public void CsvWeightColumnBecomesSampleWeightsNotAFeature()
+    {
+        var path = TempCsv("a,w,b,label\n1,0.5,2,0\n3,2,4,1\n5,0,6,1\n");
+        var bad = TempCsv("a,w,label\n1,1,0\n3,-2,1\n");
+        try
+        {
+            var ds = CsvDataset.Load(path, new CsvOptions { WeightColumn = "w" });
+            CollectionAssert.AreEqual(new[] { 1f, 2f, 3f, 4f, 5f, 6f }, ds.Features.ToArray());
+            CollectionAssert.AreEqual(new[] { 0.5f, 2f, 0f }, ds.SampleWeights!.ToArray());
+            Assert.IsNull(CsvDataset.Load(path).SampleWeights);
+            var e = Assert.ThrowsExactly<InvalidDataException>(() => CsvDataset.Load(bad, new CsvOptions { WeightColumn = "w" }));
+            StringAssert.Contains(e.Message, "line 3, column 'w': weight -2 is negative");
+            e = Assert.ThrowsExactly<InvalidDataException>(() => CsvDataset.Load(bad, new CsvOptions { WeightColumn = "label" }));
+            StringAssert.Contains(e.Message, "the weight column 'label' is also the label column");
+            var config = MLLrSched.Training.RunConfig.Parse($$$"""{"data": {"type": "csv", "train": "{{{path}}}", "weight_column": "w", "validation": "split", "validation_fraction": 0.34}}""");
+            Assert.AreEqual("w", config.Data.Csv.WeightColumn);
+        }
+        finally { File.Delete(path); File.Delete(bad); }
+    }
+
+    [TestMethod]
     public void CsvErrorsNameFileLineAndColumn()
     {
         var path = TempCsv("a,b,label\n1,2,0\n3,oops,1\n");
