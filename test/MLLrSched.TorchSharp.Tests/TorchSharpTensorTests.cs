@@ -47,6 +47,40 @@ public sealed class TorchSharpTensorTests
     }
 
     [TestMethod]
+    public void PerSampleLosses_AgreeWithNativeBackend_AndSumToTheSummedLoss()
+    {
+        float[] logits = { 0.2f, -1f, 2f, 1.5f, 0.1f, -0.3f, -2f, 0.7f, 0.4f, 0f, 0f, 3f };
+        long[] classes = { 2, 0, 1, 2 };
+        float[] weights = { 0.5f, 2f, 1f };
+        float[] targets = { 0.5f, -1f, 1.5f, 1.5f, 0f, -0.5f, -2f, 1f, 0.4f, 0.3f, 0f, 2f };
+        foreach (var backend in new[] { Native, Sharp })
+        {
+            using var l = backend.FromArray(logits, new long[] { 4, 3 }, Device.Cpu);
+            using var y = backend.FromArray(classes, new long[] { 4 }, Device.Cpu);
+            using var w = backend.FromArray(weights, new long[] { 3 }, Device.Cpu);
+            using var perSample = backend.Losses.CrossEntropyPerSample(l, y, w, 0.1);
+            using var sum = backend.Losses.CrossEntropySum(l, y, w, 0.1);
+            CollectionAssert.AreEqual(new long[] { 4 }, perSample.Shape, backend.Name);
+            Assert.AreEqual(sum.Item(), perSample.ToFloatArray().Sum(), 1e-5, $"{backend.Name}: Σ per-sample = sum");
+            using var t = backend.FromArray(targets, new long[] { 4, 3 }, Device.Cpu);
+            foreach (var kind in new[] { "mse", "l1", "smooth_l1", "huber" })
+            {
+                using var perElement = backend.Losses.RegressionPerElement(kind, l, t, 0.5);
+                using var total = backend.Losses.RegressionSum(kind, l, t, 0.5);
+                CollectionAssert.AreEqual(new long[] { 4, 3 }, perElement.Shape, $"{backend.Name} {kind}");
+                Assert.AreEqual(total.Item(), perElement.ToFloatArray().Sum(), 1e-5, $"{backend.Name} {kind}: Σ per-element = sum");
+            }
+        }
+        using var nl = Native.FromArray(logits, new long[] { 4, 3 }, Device.Cpu);
+        using var ny = Native.FromArray(classes, new long[] { 4 }, Device.Cpu);
+        using var sl = Sharp.FromArray(logits, new long[] { 4, 3 }, Device.Cpu);
+        using var sy = Sharp.FromArray(classes, new long[] { 4 }, Device.Cpu);
+        using var np = Native.Losses.CrossEntropyPerSample(nl, ny, null, 0.2);
+        using var sp = Sharp.Losses.CrossEntropyPerSample(sl, sy, null, 0.2);
+        CollectionAssert.AreEqual(np.ToFloatArray(), sp.ToFloatArray(), "per-sample cross-entropy, native vs TorchSharp");
+    }
+
+    [TestMethod]
     public void AdamWStep_OnTorchSharpParameters_MatchesNativeFusedStep()
     {
         float[] w = { 0.5f, -1.25f, 2f, 0.125f };
