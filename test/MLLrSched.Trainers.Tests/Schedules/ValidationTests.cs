@@ -66,6 +66,12 @@ public class ValidationTests
         Fails<ArgumentException>(() => new Scheduler(FakeOptimizer.Sgd(0.1), new LambdaLR(new Func<double, double>[] { t => 1, t => 2 })),
             "expected 1 lr_lambdas");
         Fails<ArgumentOutOfRangeException>(() => new Scheduler(FakeOptimizer.Sgd(0.1), new CyclicLR(0.1, 0.01)), "max_lr must be ≥ base_lr");
+        // Both cosine-to-a-floor schedules turn min_lr into a fraction of each group's lr, so an lr of 0 is refused.
+        Fails<ArgumentException>(() => new Scheduler(FakeOptimizer.Sgd(0.1, 0.0), new CosineWithMinLrScheduleWithWarmup(2, 10, minLr: 0.01)),
+            "cosine_with_min_lr: min_lr needs a non-zero lr to divide by, but parameter group 1 has lr 0; use min_lr_rate");
+        Fails<ArgumentException>(() => new Scheduler(FakeOptimizer.Sgd(0.0), new CosineWarmupWithMinLrSchedule(2, 10, minLr: 0.01)),
+            "cosine_warmup_with_min_lr: min_lr needs a non-zero lr to divide by, but parameter group 0 has lr 0");
+        Fails<ArgumentException>(() => new CosineWarmupWithMinLrSchedule(1, 10), "exactly one of min_lr and min_lr_rate");
         var noMomentum = new FakeOptimizer(new Dictionary<string, double> { ["lr"] = 0.1 });
         Fails<ArgumentException>(() => new Scheduler(noMomentum, new OneCycleLR(0.1, totalSteps: 10)),
             "cycles momentum, but parameter group 0 has neither 'beta1' nor 'momentum'", "cycle_momentum to false");

@@ -6,7 +6,7 @@ namespace MLLrSched.Schedules;
 /// cosine is shifted one step, decaying to min_lr (or min_lr_rate · base).
 /// JSON: <c>{"type": "cosine_warmup_with_min_lr", "num_warmup_steps": 100, "num_training_steps": 1000, "min_lr_rate": 0.1}</c>.
 /// </summary>
-public sealed class CosineWarmupWithMinLrSchedule : FactorSchedule
+public sealed class CosineWarmupWithMinLrSchedule : CosineMinLrSchedule
 {
     /// <summary>Creates the schedule; give exactly one of <paramref name="minLr"/> and <paramref name="minLrRate"/>.</summary>
     /// <param name="numWarmupSteps"><c>num_warmup_steps</c>, ≥ 0.</param>
@@ -17,40 +17,16 @@ public sealed class CosineWarmupWithMinLrSchedule : FactorSchedule
     /// <param name="warmupLrRate"><c>warmup_lr_rate</c>: the warmup's starting fraction, in [0, 1] (default: none, see summary).</param>
     public CosineWarmupWithMinLrSchedule(long numWarmupSteps, long numTrainingSteps, double numCycles = 0.5,
         double? minLr = null, double? minLrRate = null, double? warmupLrRate = null)
+        : base(numWarmupSteps, numTrainingSteps, numCycles, minLr, minLrRate)
     {
-        NumWarmupSteps = ScheduleGuard.AtLeast(TypeName, "num_warmup_steps", numWarmupSteps, 0);
-        NumTrainingSteps = ScheduleGuard.AtLeast(TypeName, "num_training_steps", numTrainingSteps, 1);
-        NumCycles = ScheduleGuard.NonNegative(TypeName, "num_cycles", numCycles);
-        if (minLr.HasValue == minLrRate.HasValue)
-            throw new ArgumentException($"{TypeName}: give exactly one of min_lr and min_lr_rate.", nameof(minLr));
-        MinLr = minLr is { } m ? ScheduleGuard.NonNegative(TypeName, "min_lr", m) : null;
-        MinLrRate = minLrRate is { } r ? ScheduleGuard.InRange(TypeName, "min_lr_rate", r, 0, 1) : null;
         WarmupLrRate = warmupLrRate is { } w ? ScheduleGuard.InRange(TypeName, "warmup_lr_rate", w, 0, 1) : null;
     }
-
-    /// <summary><c>num_warmup_steps</c>.</summary>
-    public long NumWarmupSteps { get; }
-
-    /// <summary><c>num_training_steps</c>.</summary>
-    public long NumTrainingSteps { get; }
-
-    /// <summary><c>num_cycles</c>.</summary>
-    public double NumCycles { get; }
-
-    /// <summary><c>min_lr</c>, when given.</summary>
-    public double? MinLr { get; }
-
-    /// <summary><c>min_lr_rate</c>, when given.</summary>
-    public double? MinLrRate { get; }
 
     /// <summary><c>warmup_lr_rate</c>, when given.</summary>
     public double? WarmupLrRate { get; }
 
     /// <inheritdoc />
     public override string TypeName => "cosine_warmup_with_min_lr";
-
-    /// <inheritdoc />
-    public override double? Horizon => NumTrainingSteps;
 
     /// <inheritdoc />
     public override double Factor(double t, double baseValue)
@@ -61,10 +37,7 @@ public sealed class CosineWarmupWithMinLrSchedule : FactorSchedule
             if (WarmupLrRate is not { } w) return (t + 1.0) / Math.Max(1.0, warmup);
             return w + (1.0 - w) * t / Math.Max(1, NumWarmupSteps - 1);
         }
-        var rate = MinLrRate ?? MinLr!.Value / baseValue;
-        var progress = (t - warmup + 1.0) / Math.Max(1.0, training - warmup);
-        var factor = 0.5 * (1.0 + Math.Cos(Math.PI * NumCycles * 2.0 * progress));
-        factor = factor * (1 - rate) + rate;
-        return Math.Max(0, factor);
+        // This variant's cosine is shifted one step: it starts just below 1 right after the warmup.
+        return CosineToFloor((t - warmup + 1.0) / Math.Max(1.0, training - warmup), baseValue);
     }
 }
