@@ -85,17 +85,34 @@ public sealed class DataLoader
         return _order;
     }
 
-    /// <summary>All batches of one pass in file order (for evaluation).</summary>
-    public static IEnumerable<Batch> Sequential(InMemoryDataset dataset, int batchSize)
+    /// <summary>All batches of one pass in file order (for evaluation); each a new batch the caller may keep.</summary>
+    public static IEnumerable<Batch> Sequential(InMemoryDataset dataset, int batchSize) => Sequential(dataset, batchSize, null);
+
+    /// <summary>
+    /// All batches of one pass in file order (for evaluation). With <paramref name="spares"/>, each batch is written
+    /// into the spare of its size when there is one (and becomes that size's spare), so passes after the first
+    /// allocate no batch arrays; a batch is then only valid until the next is requested.
+    /// </summary>
+    /// <param name="dataset">The samples.</param>
+    /// <param name="batchSize">Samples per batch (the last may be fewer), ≥ 1.</param>
+    /// <param name="spares">Batches by size that nothing reads any more, or null for fresh batches.</param>
+    public static IEnumerable<Batch> Sequential(InMemoryDataset dataset, int batchSize, IDictionary<int, Batch>? spares)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch_size must be ≥ 1.");
-        var idx = new int[Math.Min(batchSize, dataset.Count)];
-        for (var start = 0; start < dataset.Count; start += batchSize)
+        return Iterate();
+
+        IEnumerable<Batch> Iterate()
         {
-            var count = Math.Min(batchSize, dataset.Count - start);
-            if (idx.Length != count) idx = new int[count];
-            for (var i = 0; i < count; i++) idx[i] = start + i;
-            yield return dataset.GetBatch(idx);
+            var idx = new int[Math.Min(batchSize, dataset.Count)];
+            for (var start = 0; start < dataset.Count; start += batchSize)
+            {
+                var count = Math.Min(batchSize, dataset.Count - start);
+                if (idx.Length != count) idx = new int[count];
+                for (var i = 0; i < count; i++) idx[i] = start + i;
+                var batch = dataset.GetBatch(idx, spares?.TryGetValue(count, out var spare) == true ? spare : null);
+                if (spares != null) spares[count] = batch;
+                yield return batch;
+            }
         }
     }
 }

@@ -35,6 +35,9 @@ public sealed class ClassificationTask : ITrainingTask
     public double[]? ClassWeights { get; }
 
     /// <inheritdoc />
+    public bool RetainsBatches => false;
+
+    /// <inheritdoc />
     public double Normalizer(Batch batch)
     {
         var y = batch.ClassLabels ?? throw new ArgumentException("ClassificationTask needs class labels; the batch has regression targets.");

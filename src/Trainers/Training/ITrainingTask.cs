@@ -36,4 +36,12 @@ public interface ITrainingTask
     /// <summary>Checks that the model and the data fit together (e.g. feature count, classes); throws a clear
     /// <see cref="ArgumentException"/> otherwise.</summary>
     void Validate(IModel model, InMemoryDataset data, Device device);
+
+    /// <summary>
+    /// Whether the task may hold on to a batch after <see cref="Loss"/>, <see cref="Normalizer"/> or
+    /// <see cref="Evaluate"/> has moved past it. When false, the trainer and the LR finder refill the same batch
+    /// arrays for every step and evaluation pass, so a run allocates no batch arrays after its first epoch (a batch of
+    /// 128 images is a 400 KB large-object-heap array). Default true: a task gets fresh batches unless it says otherwise.
+    /// </summary>
+    bool RetainsBatches => true;
 }

@@ -149,10 +149,7 @@ public sealed class LrFinder
         var stop = LrFinderStopReason.Completed;
         var groups = optimizer.ParamGroups;
         var window = new Batch[o.GradientAccumulationSteps];
-        // The built-in tasks keep nothing of a batch, so each step refills the previous step's arrays (a batch of
-        // 128 images is a 400 KB large-object-heap array; a sweep of a few hundred steps would otherwise leave
-        // ~100 MB of them for the GC). A custom task may keep its batches and gets fresh ones.
-        var refill = task is ClassificationTask or RegressionTask;
+        var refill = !task.RetainsBatches;     // then each step refills the previous step's arrays
         for (var step = 0; step < o.NumSteps; step++)
         {
             var lr = o.LearningRateAt(step);

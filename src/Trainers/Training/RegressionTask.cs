@@ -31,6 +31,9 @@ public sealed class RegressionTask : ITrainingTask
     public double Beta { get; }
 
     /// <inheritdoc />
+    public bool RetainsBatches => false;
+
+    /// <inheritdoc />
     public double Normalizer(Batch batch)
     {
         if (batch.SampleWeights is not { } w) return (double)batch.Size * TargetWidth;

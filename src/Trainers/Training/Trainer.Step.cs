@@ -9,39 +9,23 @@ public sealed partial class Trainer
     private readonly record struct StepOutcome(bool Stop, string Message);
 
     /// <summary>
-    /// Batch arrays handed out before and refilled since (built-in tasks only, see <see cref="BuiltInTask"/>), by
-    /// (use, batch size): training slot k of the accumulation window is use k, evaluation is use -1. Keying by size too
-    /// keeps the short last batch of an epoch from displacing the full-size one, so after the first epoch training and
-    /// evaluation allocate no batch arrays at all. Without this, every evaluation pass left a 3 MB large-object-heap
-    /// array per batch behind and the GC let them pile up to hundreds of MB over a run.
+    /// Batch arrays handed out before and refilled since (tasks that do not retain batches, see
+    /// <see cref="ITrainingTask.RetainsBatches"/>): for training by (slot in the accumulation window, batch size), for
+    /// evaluation by batch size. Keying by size keeps the short last batch of an epoch from displacing the full-size
+    /// one, so after the first epoch training and evaluation allocate no batch arrays at all. Without this, every
+    /// evaluation pass left a 3 MB large-object-heap array per batch behind and the GC let them pile up to hundreds
+    /// of MB over a run.
     /// </summary>
-    private readonly Dictionary<(int Use, int Size), Batch> _spareBatches = new();
-
-    /// <summary>The built-in tasks keep nothing of a batch once its loss is computed; a user's task may hold on to
-    /// its batches, so it gets fresh ones.</summary>
-    private bool BuiltInTask => _task is ClassificationTask or RegressionTask;
+    private readonly Dictionary<(int Slot, int Size), Batch> _trainingSpares = new();
+    private readonly Dictionary<int, Batch> _evaluationSpares = new();
 
     private Batch NextTrainingBatch(DataLoader loader, int slot)
     {
-        if (!BuiltInTask) return loader.Next();
+        if (_task.RetainsBatches) return loader.Next();
         var key = (slot, loader.NextBatchSize);
-        var batch = loader.Next(_spareBatches.GetValueOrDefault(key));
-        _spareBatches[key] = batch;
+        var batch = loader.Next(_trainingSpares.GetValueOrDefault(key));
+        _trainingSpares[key] = batch;
         return batch;
-    }
-
-    private IEnumerable<Batch> EvaluationBatches(InMemoryDataset data)
-    {
-        var idx = Array.Empty<int>();
-        for (var start = 0; start < data.Count; start += _o.EvalBatchSize)
-        {
-            var count = Math.Min(_o.EvalBatchSize, data.Count - start);
-            if (idx.Length != count) idx = new int[count];
-            for (var i = 0; i < count; i++) idx[i] = start + i;
-            var batch = data.GetBatch(idx, _spareBatches.GetValueOrDefault((-1, count)));
-            _spareBatches[(-1, count)] = batch;
-            yield return batch;
-        }
     }
 
     /// <summary>

@@ -279,8 +279,7 @@ public sealed partial class Trainer : IDisposable
         {
             using var swap = useEma ? _ema!.SwapInto(_model) : null;
             using var noGrad = _b.NoGrad();
-            // The built-in tasks drop each batch once its loss is summed, so they get batches refilled from the spares.
-            var batches = BuiltInTask ? EvaluationBatches(data) : DataLoader.Sequential(data, _o.EvalBatchSize);
+            var batches = DataLoader.Sequential(data, _o.EvalBatchSize, _task.RetainsBatches ? null : _evaluationSpares);
             return _task.Evaluate(_model, batches, _device);
         }
         finally { _model.SetTraining(wasTraining); }

@@ -1,3 +1,4 @@
+using MLLrSched.Data;
 using MLLrSched.Torch;
 using MLLrSched.Training;
 using static MLLrSched.Trainers.Tests.Training.TrainerFixtures;
@@ -134,6 +135,30 @@ public sealed class TrainerMemoryTests
         // Five epochs of 4 steps, 2 evaluations (model, EMA) of 3 batches each per epoch: one fresh batch per
         // epoch alone would add more than 100 KB per step.
         Assert.IsLessThan(60_000.0, perStep, $"{perStep:F0} managed bytes allocated per optimizer step after the first epoch");
+    }
+
+    [TestMethod]
+    public void ATaskThatMayRetainBatchesGetsAFreshOneEachTime()
+    {
+        var train = Classification(40);
+        using var model = Mlp();
+        var seen = new List<Batch>();
+        var task = new CustomTask((m, b, d) =>
+        {
+            seen.Add(b);                                           // a custom task may keep what it is given
+            using var x = m.Backend.FromArray(b.Features, b.Shape, d);
+            using var y = m.Forward(x);
+            return y.Sum();
+        });
+        Assert.IsTrue(((ITrainingTask)task).RetainsBatches);
+        Assert.IsFalse(((ITrainingTask)new MLLrSched.Training.ClassificationTask(3)).RetainsBatches);
+        using var trainer = new Trainer(model, task, new TrainerOptions
+        {
+            Optimizer = Json("""{"type": "SGD", "lr": 0.01}"""), BatchSize = 8, GradientAccumulationSteps = 2, Epochs = 2, LogEveryNSteps = 1000,
+        });
+        trainer.Fit(train);
+        Assert.HasCount(10, seen);
+        Assert.AreEqual(seen.Count, seen.Distinct(ReferenceEqualityComparer.Instance).Count(), "every batch a custom task saw must be its own object");
     }
 
     private sealed class Sync(Action<TrainingProgress> action) : IProgress<TrainingProgress>
