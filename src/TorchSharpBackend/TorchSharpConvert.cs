@@ -25,28 +25,8 @@ internal static class TorchSharpConvert
     };
 
     /// <summary>The gradient of <paramref name="t"/> as a new handle, or null.</summary>
-    public static TorchTensor? GetGrad(TorchTensor t)
-    {
-#if TORCHSHARP_GRAD_METHOD
-        return t.grad();
-#else
-        return t.grad;
-#endif
-    }
+    public static TorchTensor? GetGrad(TorchTensor t) => t.grad;
 
-    /// <summary>Sets or clears the gradient. TorchSharp before 0.102.6 cannot assign <c>.grad</c>: clearing zeroes the
-    /// gradient in place instead (the same result for every parameter that receives a gradient in the next backward),
-    /// and assigning copies into the existing gradient.</summary>
-    public static void SetGrad(TorchTensor t, TorchTensor? value)
-    {
-#if TORCHSHARP_GRAD_METHOD
-        using var g = t.grad();
-        if (value is null) { g?.zero_(); return; }
-        if (g is null)
-            throw new NotSupportedException("TorchSharp < 0.102.6 cannot assign a gradient to a tensor that has none; run backward first or use TorchSharp ≥ 0.102.6.");
-        using (torch.no_grad()) g.copy_(value);
-#else
-        t.grad = value;
-#endif
-    }
+    /// <summary>Sets or clears the gradient.</summary>
+    public static void SetGrad(TorchTensor t, TorchTensor? value) => t.grad = value;
 }

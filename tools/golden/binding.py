@@ -14,9 +14,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "binding")
-META = {"torch_version": torch.__version__, "package": "Debian python3-torch 1.13.1",
-        "generator": "tools/golden/binding.py"}
+from goldenlib import meta, out_dir
+
+OUT = out_dir("binding")
+META = meta("tools/golden/binding.py")
 
 DTYPES = {torch.float32: "float32", torch.float64: "float64", torch.int64: "int64", torch.bool: "bool",
           torch.int32: "int32", torch.uint8: "uint8"}

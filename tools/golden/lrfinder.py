@@ -28,8 +28,10 @@ import os
 import torch
 from torch.optim.lr_scheduler import _LRScheduler
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "training")
-META = {"torch_version": torch.__version__, "package": "Debian python3-torch 1.13.1", "generator": "tools/golden/lrfinder.py"}
+from goldenlib import meta, out_dir
+
+OUT = out_dir("training")
+META = meta("tools/golden/lrfinder.py")
 
 
 class RangeTestLR(_LRScheduler):

@@ -22,6 +22,8 @@ import sys
 
 import torch
 
+from goldenlib import openblas_core, out_dir, torch_package
+
 torch.set_num_threads(1)
 
 STEPS = 100
@@ -476,7 +478,8 @@ def main():
     out = {
         "source": "tools/golden/optimizers.py",
         "torch_version": torch.__version__,
-        "torch_package": "Debian python3-torch 1.13.1",
+        "torch_package": torch_package(),
+        "openblas_core": openblas_core(),
         "threads": torch.get_num_threads(),
         "steps": STEPS,
         "problems": {
@@ -495,8 +498,7 @@ def main():
         "defaults": defaults_of_every_class(),
         "cases": cases,
     }
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "optimizers", "optimizers.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    path = os.path.join(out_dir("optimizers"), "optimizers.json")
     with open(path, "w") as f:
         json.dump(out, f, separators=(",", ":"))
     print(f"wrote {path}: {len(cases)} cases, torch {torch.__version__}")

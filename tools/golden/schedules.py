@@ -31,12 +31,10 @@ from torch.optim import lr_scheduler as L
 
 warnings.filterwarnings("ignore")
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "data", "schedules")
-META = {
-    "generator": "tools/golden/schedules.py",
-    "torch_version": torch.__version__,
-    "torch_package": "Debian python3-torch 1.13.1",
-}
+from goldenlib import meta, out_dir
+
+OUT = out_dir("schedules")
+META = meta("tools/golden/schedules.py")
 
 # ----------------------------------------------------------------------------------------------- helpers
 

@@ -42,7 +42,9 @@ import zipfile
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "data", "serialization")
+from goldenlib import meta, out_dir, torch_package
+
+OUT = out_dir("serialization")
 
 DTYPE_NAMES = {
     torch.float32: "float32", torch.float64: "float64", torch.float16: "float16",
@@ -282,7 +284,7 @@ def generate():
     rejected = write_unsupported()
     manifest = {
         "torch_version": torch.__version__,
-        "torch_package": "Debian python3-torch 1.13.1",
+        "torch_package": torch_package(),
         "python": sys.version.split()[0],
         "fixtures": sorted(FIXTURES),
         "unsupported": rejected,
@@ -467,7 +469,7 @@ def verify(pairs):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    if not args or args == ["generate"]:
+    if not args or args[0] in ("generate", "--out"):
         generate()
     elif args[0] == "verify" and len(args) >= 3 and len(args) % 2 == 1:
         sys.exit(0 if verify(list(zip(args[1::2], args[2::2]))) else 1)

@@ -15,8 +15,10 @@ import torch
 import torch.nn as nn
 from torch.optim.swa_utils import AveragedModel
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "training")
-META = {"torch_version": torch.__version__, "package": "Debian python3-torch 1.13.1", "generator": "tools/golden/training.py"}
+from goldenlib import meta, out_dir
+
+OUT = out_dir("training")
+META = meta("tools/golden/training.py")
 
 
 def enc(t):

@@ -3,10 +3,10 @@ using MLLrSched.Backend;
 
 namespace MLLrSched.Torch.Tests.Golden;
 
-/// <summary>Loads golden JSON written by tools/golden/binding.py and compares tensors against it.</summary>
+/// <summary>Loads golden JSON written by tools/golden/binding.py (the set of the shim's libtorch) and compares tensors against it.</summary>
 internal static class GoldenData
 {
-    public static string PathOf(string file) => Path.Combine(AppContext.BaseDirectory, "golden", "binding", file);
+    public static string PathOf(string file) => NativeGolden.Set.PathOf(Path.Combine("binding", file));
 
     public static JsonElement Load(string file)
     {

@@ -11,7 +11,7 @@ namespace MLLrSched.Torch.Tests.Serialization;
 /// </summary>
 internal static class GoldenValues
 {
-    public static string Folder => Path.Combine(AppContext.BaseDirectory, "golden", "serialization");
+    public static string Folder => Golden.NativeGolden.Set.PathOf("serialization");
 
     public static string Fixture(string name) => Path.Combine(Folder, name);
 

@@ -18,8 +18,7 @@ public class PythonFixtureTests
     public void ManifestRecordsTheTorchVersion()
     {
         using var manifest = JsonDocument.Parse(File.ReadAllText(GoldenValues.Fixture("manifest.json")));
-        StringAssert.StartsWith(manifest.RootElement.GetProperty("torch_version").GetString(), "1.13");
-        Assert.AreEqual("Debian python3-torch 1.13.1", manifest.RootElement.GetProperty("torch_package").GetString());
+        Golden.NativeGolden.Set.AssertMadeByThisSeries(manifest.RootElement, "serialization/manifest.json");
         Assert.IsGreaterThanOrEqualTo(10, Fixtures().Count());
     }
 

@@ -17,18 +17,8 @@ internal sealed class PythonVerify
     public int ExitCode { get; private init; }
     public string Output { get; private init; } = "";
 
-    public static string Script
-    {
-        get
-        {
-            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
-            {
-                var p = Path.Combine(d.FullName, "tools", "golden", "serialization.py");
-                if (File.Exists(p)) return p;
-            }
-            throw new FileNotFoundException("tools/golden/serialization.py not found above " + AppContext.BaseDirectory);
-        }
-    }
+    /// <summary>tools/golden/serialization.py, copied to golden/scripts in the test output.</summary>
+    public static string Script => Path.Combine(MLLrSched.Tests.Shared.LivePyTorch.ScriptFolder, "serialization.py");
 
     public static PythonVerify Run(IEnumerable<(string File, string Expectations)> pairs)
     {

@@ -1,21 +1,35 @@
 using System.Text.Json;
 using MLLrSched.Backend;
 using MLLrSched.Optimizers;
+using MLLrSched.Tests.Shared;
+using MLLrSched.Trainers.Tests.Support;
 using MLLrSched.Torch;
 
 namespace MLLrSched.Trainers.Tests.Optimizers;
 
-/// <summary>The golden data of tools/golden/optimizers.py and the problems it was computed on.</summary>
+/// <summary>The golden data of tools/golden/optimizers.py (the set of the shim's libtorch) and the problems it was
+/// computed on.</summary>
 internal static class Golden
 {
-    private static readonly Lazy<JsonDocument> Doc = new(() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "golden", "optimizers", "optimizers.json"))));
+    private static readonly Lazy<JsonElement> Doc = new(() => NativeGolden.Set.Load("optimizers/optimizers.json"));
+    private static readonly Lazy<JsonElement> VariationDoc = new(() => NativeGolden.Set.Load("optimizers/variation.json"));
 
-    public static JsonElement Root => Doc.Value.RootElement;
+    /// <summary>The committed reference.</summary>
+    public static JsonElement Root => Doc.Value;
+
+    /// <summary>tools/golden/cpu_variation.py's measurement: per case, how far PyTorch itself moves across OpenBLAS
+    /// kernels, and the horizon and tolerance derived from it.</summary>
+    public static JsonElement Variation => VariationDoc.Value;
+
+    /// <summary>The reference made on the spot by this machine's PyTorch (inconclusive when it cannot be).</summary>
+    public static JsonElement Live => LivePyTorch.Reference("optimizers.py", "optimizers.json", Torch.Torch.Version);
 
     public static IEnumerable<JsonElement> Cases => Root.GetProperty("cases").EnumerateArray();
 
-    public static JsonElement Case(string name) => Cases.First(c => c.GetProperty("name").GetString() == name);
+    public static JsonElement Case(string name) => Case(Root, name);
+
+    public static JsonElement Case(JsonElement root, string name) =>
+        root.GetProperty("cases").EnumerateArray().First(c => c.GetProperty("name").GetString() == name);
 
     public static Tensor ToTensor(JsonElement t)
     {
@@ -38,11 +52,13 @@ internal sealed class GoldenProblem : IDisposable
     private readonly Tensor? _x, _y, _target;
     private readonly long[][]? _indices;
 
-    public GoldenProblem(string problem)
+    public GoldenProblem(string problem) : this(Golden.Root, problem) { }
+
+    public GoldenProblem(JsonElement root, string problem)
     {
         _negate = problem.EndsWith("_neg", StringComparison.Ordinal);
         _kind = problem.Replace("_neg", "");
-        var spec = Golden.Root.GetProperty("problems").GetProperty(_kind);
+        var spec = root.GetProperty("problems").GetProperty(_kind);
         foreach (var p in spec.GetProperty("init").EnumerateObject())
         {
             var t = Golden.ToTensor(p.Value).RequiresGrad_();

@@ -2,44 +2,88 @@ using System.Text.Json;
 using MLLrSched.Backend;
 using MLLrSched.Optimizers;
 using MLLrSched.Torch;
+using MLLrSched.Trainers.Tests.Support;
 
 namespace MLLrSched.Trainers.Tests.Optimizers;
 
 /// <summary>
 /// Every optimizer against real PyTorch (tools/golden/optimizers.py): 100 steps of each golden case, built from the
-/// same JSON spec, on the fused path and on the tensor-op path. Parameters, losses and the final state agree within
-/// 1e-5 relative (|a − b| ≤ 1e-5·max(|b|, 1e-3)).
+/// same JSON spec, on the fused path and on the tensor-op path, compared two ways.
+/// <list type="bullet">
+/// <item><b>Against the committed golden set</b> of the shim's libtorch, made on one CPU. Matrix products round
+/// differently under other OpenBLAS kernels, so each case allows what tools/golden/cpu_variation.py measured PyTorch
+/// itself to move across kernels (times 10), and compares a chaotic case (LBFGS) only up to its horizon. Errors are
+/// relative to each tensor's own scale (max |a − e| / max |e|).</item>
+/// <item><b>Against PyTorch run live</b> on this machine (same CPU, same libtorch): bit for bit, all 100 steps,
+/// LBFGS included. Inconclusive, saying why, where that PyTorch is missing or another version.</item>
+/// </list>
 /// </summary>
 [TestClass]
 public class GoldenParityTests
 {
-    internal const double RelTol = 1e-5;
-    internal const double Floor = 1e-3;
-
     public TestContext TestContext { get; set; } = null!;
 
     public static IEnumerable<object[]> CaseNames => Golden.Cases.Select(c => new object[] { c.GetProperty("name").GetString()! });
 
     [TestMethod]
     [DynamicData(nameof(CaseNames))]
-    public void FusedPathMatchesPyTorch(string name) => Run(name, fused: true);
+    public void FusedPathMatchesPyTorch(string name) => Run(Golden.Root, name, fused: true, Committed(name));
 
     [TestMethod]
     [DynamicData(nameof(CaseNames))]
-    public void TensorOpPathMatchesPyTorch(string name) => Run(name, fused: false);
+    public void TensorOpPathMatchesPyTorch(string name) => Run(Golden.Root, name, fused: false, Committed(name));
+
+    [TestMethod]
+    [DynamicData(nameof(CaseNames))]
+    public void FusedPathMatchesLivePyTorchBitForBit(string name) => Run(Golden.Live, name, fused: true, Exact);
+
+    [TestMethod]
+    [DynamicData(nameof(CaseNames))]
+    public void TensorOpPathMatchesLivePyTorchBitForBit(string name) => Run(Golden.Live, name, fused: false, Exact);
 
     [TestMethod]
     public void GoldenDataRecordsTorchVersion()
     {
-        Assert.AreEqual("Debian python3-torch 1.13.1", Golden.Root.GetProperty("torch_package").GetString());
-        StringAssert.StartsWith(Golden.Root.GetProperty("torch_version").GetString(), "1.13");
+        NativeGolden.Set.AssertMadeByThisSeries(Golden.Root, "optimizers.json");
+        NativeGolden.Set.AssertMadeByThisSeries(Golden.Variation, "variation.json");
         Assert.IsGreaterThanOrEqualTo(44, Golden.Cases.Count());
+        TestContext.WriteLine($"golden set {NativeGolden.Set.Name} for libtorch {Torch.Torch.Version}; made on OpenBLAS " +
+                              $"{Golden.Root.GetProperty("openblas_core").GetString()}");
     }
 
-    private void Run(string name, bool fused)
+    [TestMethod]
+    public void EveryCaseHasAMeasuredToleranceAndOnlyChaoticOnesAShortHorizon()
     {
-        var c = Golden.Case(name);
-        using var problem = new GoldenProblem(c.GetProperty("problem").GetString()!);
+        var cases = Golden.Variation.GetProperty("cases");
+        Assert.IsGreaterThanOrEqualTo(4, Golden.Variation.GetProperty("coretypes_measured").GetArrayLength(), "kernel families measured");
+        foreach (var name in Golden.Cases.Select(c => c.GetProperty("name").GetString()!))
+        {
+            Assert.IsTrue(cases.TryGetProperty(name, out var v), $"{name} has no measured variation; rerun tools/golden/cpu_variation.py");
+            var horizon = v.GetProperty("horizon").GetInt32();
+            // Only the line-search optimizer is allowed to be chaotic; anything else losing its horizon is a change in
+            // the data (or in PyTorch) that needs a look, not a quietly shorter comparison.
+            if (!name.StartsWith("LBFGS", StringComparison.Ordinal)) Assert.AreEqual(100, horizon, $"{name}: {v.GetProperty("why").GetString()}");
+            else Assert.IsGreaterThanOrEqualTo(5, horizon, $"{name}: {v.GetProperty("why").GetString()}");
+            Assert.IsLessThanOrEqualTo(1e-2, v.GetProperty("tolerance").GetDouble(), $"{name}: tolerance");
+        }
+    }
+
+    /// <summary>How a run is compared: a tolerance, the last step compared, whether the final state is, and why.</summary>
+    internal sealed record Comparison(double Tolerance, int Horizon, bool CompareState, string Why);
+
+    private static readonly Comparison Exact = new(0, int.MaxValue, true, "live reference on this CPU and libtorch: bit for bit");
+
+    private static Comparison Committed(string name)
+    {
+        var v = Golden.Variation.GetProperty("cases").GetProperty(name);
+        return new Comparison(v.GetProperty("tolerance").GetDouble(), v.GetProperty("horizon").GetInt32(),
+            v.GetProperty("compare_state").GetBoolean(), v.GetProperty("why").GetString()!);
+    }
+
+    private void Run(JsonElement root, string name, bool fused, Comparison how)
+    {
+        var c = Golden.Case(root, name);
+        using var problem = new GoldenProblem(root, c.GetProperty("problem").GetString()!);
         var optimizer = OptimizerFactory.Create(c.GetProperty("spec").GetRawText(), problem.Parameters);
         using var disposable = (IDisposable)optimizer;
         ((Optimizer)optimizer).UseFusedKernels = fused;
@@ -49,7 +93,8 @@ public class GoldenParityTests
         var trajectory = c.GetProperty("trajectory");
         var isLbfgs = optimizer is Lbfgs;
         var worst = new Worst();
-        for (var step = 0; step < losses.Length; step++)
+        var steps = Math.Min(losses.Length, how.Horizon);
+        for (var step = 0; step < steps; step++)
         {
             var s = step;
             double loss;
@@ -65,10 +110,12 @@ public class GoldenParityTests
                     worst.Add($"{p.Name}@{step + 1}", problem.Param(p.Name).ToArray<float>(), Golden.Data(p.Value));
         }
         using (var state = optimizer.StateDict())
-            CheckState(c.GetProperty("state"), state, worst);
-        TestContext.WriteLine($"{name} ({(fused ? "fused" : "tensor ops")}): max abs err {worst.Abs:G3}, max rel err {worst.Rel:G3} at {worst.Where}; {worst.Count} values compared");
-        Assert.IsGreaterThanOrEqualTo(losses.Length + 8 * problem.Parameters.Sum(p => p.Tensor.NumberOfElements), worst.Count, "values compared");
-        Assert.IsLessThanOrEqualTo(RelTol, worst.Rel, $"{name}: worst relative error {worst.Rel:G3} at {worst.Where}");
+            CheckState(c.GetProperty("state"), state, how.CompareState ? worst : null);
+        TestContext.WriteLine($"{name} ({(fused ? "fused" : "tensor ops")}): {steps} steps, max error {worst.Rel:G3} at {worst.Where}; " +
+                              $"{worst.Count} values compared; tolerance {how.Tolerance:G3} ({how.Why})");
+        var minimum = how.CompareState ? losses.Length + 8 * problem.Parameters.Sum(p => p.Tensor.NumberOfElements) : steps;
+        Assert.IsGreaterThanOrEqualTo(minimum, worst.Count, "values compared");
+        Assert.IsLessThanOrEqualTo(how.Tolerance, worst.Rel, $"{name}: error {worst.Rel:G3} at {worst.Where} > {how.Tolerance:G3} ({how.Why})");
     }
 
     private static void CheckGroups(JsonElement expected, IOptimizer optimizer)
@@ -111,7 +158,8 @@ public class GoldenParityTests
         }
     }
 
-    private static void CheckState(JsonElement expected, OptimizerState actual, Worst worst)
+    /// <summary>Checks the final state's structure; its values too when <paramref name="worst"/> is given.</summary>
+    private static void CheckState(JsonElement expected, OptimizerState actual, Worst? worst)
     {
         var ids = expected.EnumerateObject().Select(p => long.Parse(p.Name)).Order().ToArray();
         CollectionAssert.AreEqual(ids, actual.State.Keys.Order().ToArray(), "parameters with state");
@@ -127,16 +175,17 @@ public class GoldenParityTests
                 {
                     case ITensor t:
                         var want = e.Value.ValueKind == JsonValueKind.Object ? Golden.Data(e.Value) : new[] { (float)e.Value.GetDouble() };
-                        worst.Add(where, t.ToFloatArray(), want);
+                        worst?.Add(where, t.ToFloatArray(), want);
                         break;
                     case ITensor[] list:
                         Assert.HasCount(e.Value.GetArrayLength(), list, where);
-                        for (var i = 0; i < list.Length; i++) worst.Add($"{where}[{i}]", list[i].ToFloatArray(), Golden.Data(e.Value[i]));
+                        for (var i = 0; i < list.Length; i++) worst?.Add($"{where}[{i}]", list[i].ToFloatArray(), Golden.Data(e.Value[i]));
                         break;
-                    case long l: Assert.AreEqual(e.Value.GetDouble(), l, where); break;
+                    case long l when worst != null: Assert.AreEqual(e.Value.GetDouble(), l, where); break;
+                    case long: break;
                     case double d:
                         var ed = e.Value.ValueKind == JsonValueKind.Object ? Golden.Data(e.Value)[0] : e.Value.GetDouble();
-                        worst.Add(where, new[] { (float)d }, new[] { (float)ed });
+                        worst?.Add(where, new[] { (float)d }, new[] { (float)ed });
                         break;
                     case null: Assert.AreEqual(JsonValueKind.Null, e.Value.ValueKind, where); break;
                     default: Assert.Fail($"{where}: unexpected {entries[e.Name]!.GetType().Name}"); break;
@@ -163,10 +212,11 @@ public class GoldenParityTests
         Assert.IsGreaterThan(1e-3, worst.Rel, "L2 decay must not pass for decoupled decay");
     }
 
-    /// <summary>Tracks the worst error over everything compared.</summary>
+    /// <summary>Tracks the worst error over everything compared, each tensor's error relative to its own scale
+    /// (max |a − e| / max |e|), the measure tools/golden/cpu_variation.py uses.</summary>
     internal sealed class Worst
     {
-        public double Abs, Rel;
+        public double Rel;
         public long Count;
         public string Where = "-";
 
@@ -174,17 +224,21 @@ public class GoldenParityTests
         {
             Assert.HasCount(expected.Length, actual, where);
             Count += actual.Length;
+            double scale = 0, diff = 0;
+            var at = -1;
             for (var i = 0; i < actual.Length; i++)
             {
-                var abs = Math.Abs((double)actual[i] - expected[i]);
-                if (double.IsNaN(abs)) abs = double.PositiveInfinity;
-                var rel = abs / Math.Max(Math.Abs((double)expected[i]), Floor);
-                Abs = Math.Max(Abs, abs);
-                if (rel > Rel)
-                {
-                    Rel = rel;
-                    Where = $"{where}[{i}]: {actual[i]:R} vs {expected[i]:R}";
-                }
+                scale = Math.Max(scale, Math.Abs((double)expected[i]));
+                var d = Math.Abs((double)actual[i] - expected[i]);
+                if (double.IsNaN(d) && !(float.IsNaN(actual[i]) && float.IsNaN(expected[i]))) d = double.PositiveInfinity;
+                if (d > diff) { diff = d; at = i; }
+            }
+            if (diff == 0) return;
+            var rel = scale > 0 ? diff / scale : double.PositiveInfinity;
+            if (rel > Rel)
+            {
+                Rel = rel;
+                Where = $"{where}[{at}]: {actual[at]:R} vs {expected[at]:R}";
             }
         }
     }

@@ -14,8 +14,7 @@ internal static class Golden
         {
             if (!Files.TryGetValue(name, out var root))
             {
-                var path = Path.Combine(AppContext.BaseDirectory, "golden", "schedules", name);
-                root = JsonDocument.Parse(System.IO.File.ReadAllText(path)).RootElement.Clone();
+                root = Support.NativeGolden.Set.Load(Path.Combine("schedules", name));
                 Files[name] = root;
             }
             return root;

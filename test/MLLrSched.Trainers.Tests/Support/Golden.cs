@@ -3,16 +3,10 @@ using MLLrSched.Torch;
 
 namespace MLLrSched.Trainers.Tests.Support;
 
-/// <summary>Golden JSON files under tools/golden/data (copied to golden/ in the test output).</summary>
+/// <summary>Golden JSON files of the shim's libtorch's set (tools/golden/data/torch-X.Y, copied to golden/ in the test output).</summary>
 internal static class Golden
 {
-    public static JsonElement Load(string relative)
-    {
-        var path = Path.Combine(AppContext.BaseDirectory, "golden", relative);
-        if (!File.Exists(path)) Assert.Fail($"Golden file {path} is missing; regenerate it with the script under tools/golden/.");
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.Clone();
-    }
+    public static JsonElement Load(string relative) => NativeGolden.Set.Load(relative);
 
     public static double Num(JsonElement e) => e.ValueKind == JsonValueKind.String
         ? e.GetString() switch { "inf" => double.PositiveInfinity, "-inf" => double.NegativeInfinity, _ => double.NaN }

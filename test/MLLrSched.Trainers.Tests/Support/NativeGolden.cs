@@ -1,0 +1,12 @@
+using MLLrSched.Tests.Shared;
+
+namespace MLLrSched.Trainers.Tests.Support;
+
+/// <summary>The golden set of the libtorch the native shim was built against.</summary>
+internal static class NativeGolden
+{
+    private static readonly Lazy<GoldenSet?> Found = new(() => GoldenSet.For(Torch.Torch.Version));
+
+    /// <summary>The set; a shim on a libtorch without one makes the test inconclusive, saying so.</summary>
+    public static GoldenSet Set => Found.Value ?? GoldenSet.Require(Torch.Torch.Version);
+}
