@@ -48,8 +48,24 @@ public interface IBackend
     /// <summary>Restores a state returned by <see cref="GetRngState"/>.</summary>
     void SetRngState(byte[] state);
 
-    /// <summary>Fused kernels for built-in policies, or null when the backend has none.</summary>
-    IFusedKernels? Fused { get; }
+    /// <summary>
+    /// An optional capability of this engine, or null when it has none: fused kernels an optimizer can use
+    /// (<c>TryGet&lt;IFusedAdam&gt;()</c>, contracts in MLLrSched.Kernels), a module builder, file persistence...
+    /// The seam names no policy; whoever wants a capability defines its interface and asks for it, and an engine
+    /// without it gets the caller's portable path.
+    /// </summary>
+    T? TryGet<T>() where T : class;
+
+    /// <summary>The libtorch version this engine runs on, e.g. "1.13.0" or "2.10.0": picks the PyTorch semantics
+    /// that changed between versions and the golden data a test compares with.</summary>
+    string LibtorchVersion { get; }
+
+    /// <summary>libtorch's intra-op thread count (<c>torch.set_num_threads</c>).</summary>
+    int NumThreads { get; set; }
+
+    /// <summary>A new tensor holding a copy of <paramref name="data"/>: the raw little-endian bytes of
+    /// <paramref name="shape"/>'s elements of <paramref name="dtype"/>, row-major (what a PyTorch file stores).</summary>
+    ITensor FromBytes(ReadOnlySpan<byte> data, DType dtype, long[] shape, Device device);
 
     /// <summary>The loss functions of the built-in training tasks.</summary>
     ILossFunctions Losses { get; }
@@ -59,37 +75,4 @@ public interface IBackend
 
     /// <summary>Whether autograd is currently recording on this thread.</summary>
     bool IsGradEnabled { get; }
-}
-
-/// <summary>
-/// Single-pass kernels for built-in optimizer updates. A method returns false when it cannot handle
-/// the given tensors (wrong device, dtype or layout); the caller then runs the tensor-op path.
-/// </summary>
-public interface IFusedKernels
-{
-    /// <summary>One Adam (decoupled = false) or AdamW (decoupled = true) step, PyTorch 1.13 semantics.
-    /// <paramref name="step"/> is the step number after increment.</summary>
-    bool TryAdam(ITensor param, ITensor grad, ITensor expAvg, ITensor expAvgSq, ITensor? maxExpAvgSq,
-        double lr, double beta1, double beta2, double eps, double weightDecay, long step, bool decoupled, bool maximize);
-
-    /// <summary>One SGD step, PyTorch 1.13 semantics. <paramref name="momentumBuffer"/> is null when momentum is 0;
-    /// <paramref name="firstStep"/> initialises it from the gradient.</summary>
-    bool TrySgd(ITensor param, ITensor grad, ITensor? momentumBuffer, double lr, double momentum, double dampening,
-        double weightDecay, bool nesterov, bool firstStep, bool maximize);
-
-    /// <summary>One Lion step as lucidrains/lion-pytorch defines it: <c>p *= 1 - lr*wd</c>,
-    /// <c>p -= lr * sign(beta1*m + (1-beta1)*g)</c>, <c>m = beta2*m + (1-beta2)*g</c>.</summary>
-    bool TryLion(ITensor param, ITensor grad, ITensor expAvg, double lr, double beta1, double beta2, double weightDecay);
-
-    /// <summary>One RMSprop step, PyTorch 1.13 semantics. <paramref name="gradAvg"/> is non-null exactly when
-    /// centered; <paramref name="momentumBuffer"/> exactly when momentum &gt; 0.</summary>
-    bool TryRmsprop(ITensor param, ITensor grad, ITensor squareAvg, ITensor? gradAvg, ITensor? momentumBuffer,
-        double lr, double alpha, double eps, double weightDecay, double momentum, bool maximize);
-
-    /// <summary>One dense Adagrad step, PyTorch 1.13 semantics; <paramref name="clr"/> is the decayed learning rate
-    /// <c>lr / (1 + (step - 1) * lr_decay)</c>.</summary>
-    bool TryAdagrad(ITensor param, ITensor grad, ITensor stateSum, double clr, double eps, double weightDecay, bool maximize);
-
-    /// <summary>shadow = decay * shadow + (1 - decay) * param for every pair (AveragedModel's EMA form).</summary>
-    bool TryEma(IReadOnlyList<ITensor> shadows, IReadOnlyList<ITensor> parameters, double decay);
 }

@@ -23,4 +23,22 @@ public interface IModel
     void SetTraining(bool training);
     /// <summary>Runs the model on a batch.</summary>
     ITensor Forward(ITensor input);
+    /// <summary>Moves every parameter and buffer to <paramref name="device"/> in place (PyTorch's <c>module.to(device)</c>).</summary>
+    void MoveTo(Device device);
+}
+
+/// <summary>
+/// A model with running statistics (BatchNorm layers), as SWA's <c>update_bn</c> needs them: reset, then recomputed
+/// as a plain average over a pass of the training data.
+/// </summary>
+public interface IHasRunningStatistics
+{
+    /// <summary>True when the model has layers that track running statistics.</summary>
+    bool HasRunningStatistics { get; }
+
+    /// <summary>
+    /// Resets every running mean to 0, variance to 1 and batch count to 0, and makes the layers average cumulatively
+    /// (PyTorch's <c>momentum = None</c>) until the returned object is disposed, which puts their momenta back.
+    /// </summary>
+    IDisposable BeginRecomputingRunningStatistics();
 }

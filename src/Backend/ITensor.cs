@@ -191,6 +191,9 @@ public interface ITensor : IDisposable
     float[] ToFloatArray();
     /// <summary>The elements, row-major, as float64 (converted if needed).</summary>
     double[] ToDoubleArray();
+    /// <summary>The raw bytes of the elements in their own dtype, row-major, copied to the host (what a PyTorch file
+    /// stores): <see cref="NumberOfElements"/> × <see cref="DTypeInfo.ElementSize"/> bytes.</summary>
+    byte[] ToBytes();
 
     /// <summary>
     /// Removes this tensor from the dispose scope that would free it, handing ownership to the caller

@@ -1,4 +1,5 @@
 using MLLrSched.Backend;
+using MLLrSched.Kernels;
 using MLLrSched.Torch.Native;
 using N = MLLrSched.Torch.Native.NativeMethods;
 
@@ -8,7 +9,7 @@ namespace MLLrSched.Torch;
 /// Single-pass CPU kernels for float32 contiguous tensors (native/src/fused_kernels.cpp). Anything else
 /// (CUDA, float64, strided, sparse) answers false so the caller runs its tensor-op path.
 /// </summary>
-public sealed class FusedKernels : IFusedKernels
+public sealed class FusedKernels : IFusedAdam, IFusedSgd, IFusedLion, IFusedRmsprop, IFusedAdagrad, IFusedEma
 {
     /// <summary>The single instance.</summary>
     public static readonly FusedKernels Instance = new();

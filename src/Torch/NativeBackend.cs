@@ -45,7 +45,13 @@ public sealed class NativeBackend : IBackend
     /// <inheritdoc />
     public void SetRngState(byte[] state) => Generator.SetDefaultState(state);
     /// <inheritdoc />
-    public IFusedKernels? Fused => FusedKernels.Instance;
+    public T? TryGet<T>() where T : class => FusedKernels.Instance as T ?? this as T;
+    /// <inheritdoc />
+    public string LibtorchVersion => Torch.Version;
+    /// <inheritdoc />
+    public int NumThreads { get => Torch.NumThreads; set => Torch.NumThreads = value; }
+    /// <inheritdoc />
+    public ITensor FromBytes(ReadOnlySpan<byte> data, DType dtype, long[] shape, Device device) => Tensor.FromBytes(data, dtype, shape, device);
 
     /// <inheritdoc />
     public ILossFunctions Losses { get; } = new NativeLosses();

@@ -83,5 +83,6 @@ public sealed partial class Tensor : ITensor
     ITensor ITensor.ToDense() => ToDense();
     float[] ITensor.ToFloatArray() => ToArray<float>();
     double[] ITensor.ToDoubleArray() => ToArray<double>();
+    byte[] ITensor.ToBytes() => ToBytes();
     ITensor ITensor.DetachFromScope() => DetachFromScope();
 }

@@ -259,6 +259,21 @@ public sealed partial class Tensor : IDisposable
         return result;
     }
 
+    /// <summary>The raw bytes of the elements in this tensor's dtype, row-major (dense, on the host).</summary>
+    public unsafe byte[] ToBytes()
+    {
+        if (IsSparse)
+        {
+            using var dense = ToDense();
+            return dense.ToBytes();
+        }
+        var result = new byte[NumberOfElements * DType.ElementSize()];
+        fixed (byte* p = result)
+            NativeErrors.Check(N.mls_tensor_copy_to_host(Handle, p, result.LongLength));
+        GC.KeepAlive(this);
+        return result;
+    }
+
     /// <summary>Copies the elements (row-major) into <paramref name="destination"/>; the dtype must match.</summary>
     public unsafe void CopyTo<T>(Span<T> destination) where T : unmanaged
     {

@@ -12,7 +12,7 @@ namespace MLLrSched.Torch.Modules;
 /// <see cref="RegisterBuffer"/> and <see cref="RegisterModule{T}"/>, and implements <see cref="Forward(Tensor)"/>.
 /// Registered tensors are detached from any <see cref="TensorScope"/>, so building a model inside a scope is safe.
 /// </remarks>
-public abstract class Module : IModel, IDisposable
+public abstract class Module : IModel, IHasRunningStatistics, IDisposable
 {
     private readonly List<(string Name, Tensor Tensor)> _parameters = new();
     private readonly List<(string Name, Tensor Tensor, bool Persistent)> _buffers = new();
@@ -224,6 +224,36 @@ public abstract class Module : IModel, IDisposable
     void IModel.SetTraining(bool training) => Train(training);
     ITensor IModel.Forward(ITensor input) => Forward(input as Tensor ?? throw new ArgumentException(
         $"A native module got a {input.GetType().Name}; pass tensors from the libtorch-native backend."));
+    void IModel.MoveTo(Device device) => To(device);
+
+    private List<BatchNormBase> RunningStatisticsLayers() =>
+        NamedModules().Select(m => m.Module).OfType<BatchNormBase>().Where(b => b.RunningMean != null).ToList();
+
+    bool IHasRunningStatistics.HasRunningStatistics => RunningStatisticsLayers().Count > 0;
+
+    IDisposable IHasRunningStatistics.BeginRecomputingRunningStatistics()
+    {
+        var norms = RunningStatisticsLayers();
+        var momenta = norms.Select(b => b.Momentum).ToArray();
+        using (Torch.NoGrad())
+            foreach (var b in norms)
+            {
+                b.RunningMean!.Zero_();
+                b.RunningVar!.Fill_(1);
+                b.NumBatchesTracked!.Zero_();
+                b.Momentum = null;
+            }
+        return new Restore(() =>
+        {
+            for (var i = 0; i < norms.Count; i++) norms[i].Momentum = momenta[i];
+        });
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        private Action? _undo = undo;
+        public void Dispose() { _undo?.Invoke(); _undo = null; }
+    }
 
     // ------------------------------------------------------------------ lifetime
 

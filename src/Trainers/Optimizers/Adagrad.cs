@@ -1,4 +1,5 @@
 using MLLrSched.Backend;
+using MLLrSched.Kernels;
 
 namespace MLLrSched.Optimizers;
 
@@ -57,7 +58,7 @@ public sealed class Adagrad : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        var fused = Fused;
+        var fused = Fused<IFusedAdagrad>();
         foreach (var group in ParamGroups)
         {
             double lr = group["lr"], lrDecay = group["lr_decay"], wd = group["weight_decay"], eps = group["eps"];

@@ -1,4 +1,5 @@
 using MLLrSched.Backend;
+using MLLrSched.Kernels;
 
 namespace MLLrSched.Optimizers;
 
@@ -46,7 +47,7 @@ public sealed class Adam : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        var fused = Fused;
+        var fused = Fused<IFusedAdam>();
         foreach (var group in ParamGroups)
             ForEachDenseGradient(group, (p, grad, state) => AdamUpdate.Step(fused, group, p, grad, state, decoupled: false),
                 "please consider SparseAdam instead");

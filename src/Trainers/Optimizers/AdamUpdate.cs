@@ -1,11 +1,12 @@
 using MLLrSched.Backend;
+using MLLrSched.Kernels;
 
 namespace MLLrSched.Optimizers;
 
 /// <summary>The per-parameter step Adam and AdamW share (torch 1.13 <c>_single_tensor_adam(w)</c>).</summary>
 internal static class AdamUpdate
 {
-    public static void Step(IFusedKernels? fused, ParamGroup group, ITensor p, ITensor grad,
+    public static void Step(IFusedAdam? fused, ParamGroup group, ITensor p, ITensor grad,
         ParamState state, bool decoupled)
     {
         double lr = group["lr"], beta1 = group["beta1"], beta2 = group["beta2"], eps = group["eps"], wd = group["weight_decay"];

@@ -1,4 +1,5 @@
 using MLLrSched.Backend;
+using MLLrSched.Kernels;
 
 namespace MLLrSched.Optimizers;
 
@@ -37,7 +38,7 @@ public sealed class Lion : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        var fused = Fused;
+        var fused = Fused<IFusedLion>();
         foreach (var group in ParamGroups)
         {
             double lr = group["lr"], beta1 = group["beta1"], beta2 = group["beta2"], wd = group["weight_decay"];

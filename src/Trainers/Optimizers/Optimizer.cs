@@ -64,14 +64,14 @@ public abstract class Optimizer : IOptimizer, IDisposable
     public long StepCount { get; protected set; }
 
     /// <summary>
-    /// Whether built-in optimizers use the backend's single-pass kernels (<see cref="IBackend.Fused"/>) where
+    /// Whether built-in optimizers use the backend's single-pass kernels (capabilities from <see cref="IBackend.TryGet{T}"/>) where
     /// they apply (float32, contiguous, CPU). True by default; false forces the tensor-op path. Both paths follow
     /// PyTorch's formulas op for op; see docs/optimizers.md, "The fast path".
     /// </summary>
     public bool UseFusedKernels { get; set; } = true;
 
     /// <summary>The backend's fused kernels when <see cref="UseFusedKernels"/> is on, else null.</summary>
-    protected IFusedKernels? Fused => UseFusedKernels ? _backend.Fused : null;
+    protected T? Fused<T>() where T : class => UseFusedKernels ? _backend.TryGet<T>() : null;
 
     /// <summary>
     /// State entries that PyTorch 1.13 keeps as 0-dim float32 tensors (Adam's <c>step</c>, ASGD's <c>eta</c>, ...)

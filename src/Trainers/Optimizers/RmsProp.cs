@@ -1,4 +1,5 @@
 using MLLrSched.Backend;
+using MLLrSched.Kernels;
 
 namespace MLLrSched.Optimizers;
 
@@ -44,7 +45,7 @@ public sealed class RmsProp : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        var fused = Fused;
+        var fused = Fused<IFusedRmsprop>();
         foreach (var group in ParamGroups)
         {
             double lr = group["lr"], alpha = group["alpha"], eps = group["eps"], wd = group["weight_decay"], momentum = group["momentum"];

@@ -1,4 +1,5 @@
 using MLLrSched.Backend;
+using MLLrSched.Kernels;
 
 namespace MLLrSched.Optimizers;
 
@@ -52,7 +53,7 @@ public sealed class Sgd : Optimizer
     /// <inheritdoc />
     protected override void StepCore()
     {
-        var fused = Fused;
+        var fused = Fused<IFusedSgd>();
         foreach (var group in ParamGroups)
         {
             double lr = group["lr"], momentum = group["momentum"], dampening = group["dampening"], wd = group["weight_decay"];

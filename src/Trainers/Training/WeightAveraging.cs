@@ -81,7 +81,7 @@ public abstract class WeightAverager : IDisposable
         }
         var s = shadow.Select(t => t.Tensor).ToArray();
         var p = live.Select(t => t.Tensor).ToArray();
-        if (backend.Fused?.TryEma(s, p, decay) == true) return;
+        if (backend.TryGet<MLLrSched.Kernels.IFusedEma>()?.TryEma(s, p, decay) == true) return;
         for (var i = 0; i < s.Length; i++)
         {
             using var scaled = p[i].Mul(1 - decay);

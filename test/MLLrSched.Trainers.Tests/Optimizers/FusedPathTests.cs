@@ -71,7 +71,7 @@ public class FusedPathTests
     [TestMethod]
     public void KernelsDeclineWhatTheyCannotRun()
     {
-        var k = NativeBackend.Instance.Fused!;
+        var k = FusedKernels.Instance;
         using var p64 = Tensor.Zeros(new long[] { 4 }, DType.Float64);
         using var g64 = Tensor.Zeros(new long[] { 4 }, DType.Float64);
         using var m64 = Tensor.Zeros(new long[] { 4 }, DType.Float64);

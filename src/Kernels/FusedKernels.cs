@@ -1,0 +1,57 @@
+using MLLrSched.Backend;
+
+namespace MLLrSched.Kernels;
+
+// Each method returns false when it cannot handle the given tensors (device, dtype, layout); the caller then runs its
+// tensor-op path, which computes the same float operations.
+
+/// <summary>One Adam (decoupled = false) or AdamW (decoupled = true) step, PyTorch semantics.
+/// <paramref name="step"/> is the step number after increment.</summary>
+public interface IFusedAdam
+{
+    /// <summary>Updates <paramref name="param"/>, <paramref name="expAvg"/>, <paramref name="expAvgSq"/> (and
+    /// <paramref name="maxExpAvgSq"/> for amsgrad) in one pass.</summary>
+    bool TryAdam(ITensor param, ITensor grad, ITensor expAvg, ITensor expAvgSq, ITensor? maxExpAvgSq,
+        double lr, double beta1, double beta2, double eps, double weightDecay, long step, bool decoupled, bool maximize);
+}
+
+/// <summary>One SGD step, PyTorch semantics.</summary>
+public interface IFusedSgd
+{
+    /// <summary><paramref name="momentumBuffer"/> is null when momentum is 0; <paramref name="firstStep"/> initialises it
+    /// from the gradient.</summary>
+    bool TrySgd(ITensor param, ITensor grad, ITensor? momentumBuffer, double lr, double momentum, double dampening,
+        double weightDecay, bool nesterov, bool firstStep, bool maximize);
+}
+
+/// <summary>One Lion step as lucidrains/lion-pytorch defines it: <c>p *= 1 - lr*wd</c>,
+/// <c>p -= lr * sign(beta1*m + (1-beta1)*g)</c>, <c>m = beta2*m + (1-beta2)*g</c>.</summary>
+public interface IFusedLion
+{
+    /// <summary>Updates the parameter and its momentum in one pass.</summary>
+    bool TryLion(ITensor param, ITensor grad, ITensor expAvg, double lr, double beta1, double beta2, double weightDecay);
+}
+
+/// <summary>One RMSprop step, PyTorch semantics.</summary>
+public interface IFusedRmsprop
+{
+    /// <summary><paramref name="gradAvg"/> is non-null exactly when centered; <paramref name="momentumBuffer"/> exactly
+    /// when momentum &gt; 0.</summary>
+    bool TryRmsprop(ITensor param, ITensor grad, ITensor squareAvg, ITensor? gradAvg, ITensor? momentumBuffer,
+        double lr, double alpha, double eps, double weightDecay, double momentum, bool maximize);
+}
+
+/// <summary>One dense Adagrad step, PyTorch semantics.</summary>
+public interface IFusedAdagrad
+{
+    /// <summary><paramref name="clr"/> is the decayed learning rate <c>lr / (1 + (step - 1) * lr_decay)</c>.</summary>
+    bool TryAdagrad(ITensor param, ITensor grad, ITensor stateSum, double clr, double eps, double weightDecay, bool maximize);
+}
+
+/// <summary>The EMA update of a weight average: shadow = decay * shadow + (1 - decay) * param for every pair
+/// (AveragedModel's EMA form).</summary>
+public interface IFusedEma
+{
+    /// <summary>Updates every shadow tensor in one pass over each pair.</summary>
+    bool TryEma(IReadOnlyList<ITensor> shadows, IReadOnlyList<ITensor> parameters, double decay);
+}
