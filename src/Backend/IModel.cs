@@ -7,9 +7,9 @@ public readonly record struct NamedTensor(string Name, ITensor Tensor);
 
 /// <summary>
 /// What the training loop needs of a model, whatever backend it lives on: its parameters and buffers
-/// by name, train/eval mode, and a forward pass.
+/// by name, train/eval mode, and a forward pass. Disposing it frees its tensors (native memory) at once.
 /// </summary>
-public interface IModel
+public interface IModel : IDisposable
 {
     /// <summary>The backend the model's tensors live on.</summary>
     IBackend Backend { get; }

@@ -71,3 +71,19 @@ public sealed class Identity : Module
     /// <inheritdoc />
     public override Tensor Forward(Tensor input) => input.Alias();
 }
+
+/// <summary>Unflattens dimension 1 into <c>shape</c> (PyTorch's <c>nn.Unflatten(1, shape)</c>): a batch of flat
+/// feature vectors as images, say.</summary>
+public sealed class Unflatten : Module
+{
+    private readonly long[] _shape;
+
+    /// <summary>Creates the layer.</summary>
+    public Unflatten(IReadOnlyList<int> shape) => _shape = shape.Select(x => (long)x).ToArray();
+
+    /// <inheritdoc />
+    public override Tensor Forward(Tensor input) => input.Reshape([input.ShapeCached[0], .. _shape]);
+
+    /// <inheritdoc />
+    protected override string ExtraRepr() => $"dim=1, unflattened_size=({string.Join(", ", _shape)})";
+}

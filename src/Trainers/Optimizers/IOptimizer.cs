@@ -22,6 +22,10 @@ public interface IOptimizer
     /// </summary>
     double Step(Func<double> closure);
 
+    /// <summary>True for optimizers that must re-evaluate the loss themselves (LBFGS): the trainer then hands them its
+    /// step as a closure instead of calling <see cref="Step()"/> after one evaluation.</summary>
+    bool RequiresClosure => false;
+
     /// <summary>Clears the gradients: to None when <paramref name="setToNone"/> (PyTorch's default), else to zeros.</summary>
     void ZeroGrad(bool setToNone = true);
 

@@ -66,6 +66,9 @@ public sealed class Lbfgs : Optimizer
     protected override void StepCore() =>
         throw new InvalidOperationException("LBFGS needs a closure that re-evaluates the loss: call Step(closure).");
 
+    /// <summary>Always true: L-BFGS evaluates the loss several times per step.</summary>
+    public bool RequiresClosure => true;
+
     /// <summary>
     /// One L-BFGS step of up to <c>max_iter</c> iterations. <paramref name="closure"/> must zero the gradients, compute the
     /// loss with autograd on, call backward and return the loss. Returns the loss of the first evaluation.

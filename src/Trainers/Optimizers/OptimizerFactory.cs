@@ -43,6 +43,36 @@ public static class OptimizerFactory
     public static IOptimizer Create(JsonElement spec, IReadOnlyList<NamedTensor> parameters) => Registry.Create(spec, parameters);
 
     /// <summary>
+    /// Checks a spec without building anything (no parameters needed): the type, every key and value, and the shape of
+    /// <c>param_groups</c>; what depends on the model (which parameters a pattern selects) is checked when it is built.
+    /// Optimizers registered with a raw factory are checked for their type only.
+    /// </summary>
+    /// <exception cref="SpecException">The first problem, naming the key and what is valid.</exception>
+    public static void Validate(JsonElement spec)
+    {
+        var (reader, _) = Registry.Resolve(spec);
+        if (SchemaOf(spec.GetProperty("type").GetString()!) is not { } schema) return;
+        var defaults = new ParamGroup(Array.Empty<ITensor>());
+        ReadArguments(reader, schema, defaults);
+        foreach (var hp in schema.HyperParameters)
+            if (hp.Required && !hp.Keys.All(defaults.Has))
+                throw new SpecException($"Missing '{hp.Name}' in {reader.Context}: it is required ({hp.Description}).", hp.Name);
+        if (reader.Has("fused")) reader.GetBool("fused", true);
+        if (reader.Has("foreach")) reader.GetBool("foreach", false);
+        reader.GetDoubleOrNull("layer_decay", min: 0, max: 1, minExclusive: true);
+        var groups = reader.GetObjectArray("param_groups");
+        for (var gi = 0; gi < groups.Count; gi++)
+        {
+            var gr = new SpecReader(groups[gi], $"param_groups[{gi}] of {reader.Context}");
+            Selector(gr.GetElement("params")
+                ?? throw new SpecException($"Missing 'params' in {gr.Context}: give \"no_decay\", \"decay\", \"all\" or a list of name patterns such as [\"head.*\"].", "params"), gr.Context);
+            ReadArguments(gr, schema, new ParamGroup(Array.Empty<ITensor>()));
+            gr.EnsureNoUnknownKeys();
+        }
+        reader.EnsureNoUnknownKeys();
+    }
+
+    /// <summary>
     /// Registers an optimizer described by <paramref name="schema"/>: its JSON spec is read argument by argument from the
     /// schema (with <c>param_groups</c>, <c>layer_decay</c> and <c>fused</c>), and <paramref name="create"/> receives the
     /// groups and the defaults (PyTorch's <c>defaults</c>).

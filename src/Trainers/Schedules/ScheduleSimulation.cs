@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using MLLrSched.Optimizers;
-using MLLrSched.Plotting;
 
 namespace MLLrSched.Schedules;
 
@@ -44,16 +43,6 @@ public sealed class ScheduleTrace
             sb.Append('\n');
         }
         return sb.ToString();
-    }
-
-    /// <summary>An SVG chart of the trace: lr on the left axis, momentum (and others) on the right.</summary>
-    public string ToSvg(string? title = null, bool logY = false)
-    {
-        var chart = new SvgChart { Title = title ?? Title, XLabel = "step", YLabel = Columns[0] == "lr" ? "learning rate" : Columns[0], LogY = logY };
-        var others = Columns.Skip(1).ToArray();
-        if (others.Length > 0) chart.Y2Label = string.Join(", ", others);
-        for (var i = 0; i < Columns.Count; i++) chart.AddSeries(Columns[i], Data[i], secondaryAxis: i > 0, dashed: i > 0);
-        return chart.Render();
     }
 }
 

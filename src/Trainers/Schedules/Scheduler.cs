@@ -244,11 +244,11 @@ public sealed class Scheduler
 
     /// <summary>
     /// Reports that the optimizer stepped. Advances t by one when <see cref="SchedulerOptions.Interval"/> is
-    /// <see cref="StepInterval.OptimizerStep"/>, by 1/StepsPerEpoch for fractional epochs, else does nothing.
+    /// <see cref="StepInterval.Step"/>, by 1/StepsPerEpoch for fractional epochs, else does nothing.
     /// </summary>
     public void OnOptimizerStep(double? metric = null)
     {
-        if (_options.Interval == StepInterval.OptimizerStep) StepTo(_t + 1, metric);
+        if (_options.Interval == StepInterval.Step) StepTo(_t + 1, metric);
         else if (_options.StepsPerEpoch is { } s)
         {
             _optimizerStepsInEpoch++;
@@ -259,7 +259,7 @@ public sealed class Scheduler
     /// <summary>
     /// Reports the end of an epoch (with the monitored metric, if any). Advances t by one when
     /// <see cref="SchedulerOptions.Interval"/> is <see cref="StepInterval.Epoch"/>; with fractional epochs it
-    /// moves t to the epoch boundary. With <see cref="StepInterval.OptimizerStep"/> it does nothing.
+    /// moves t to the epoch boundary. With <see cref="StepInterval.Step"/> it does nothing.
     /// </summary>
     public void OnEpochEnd(double? metric = null)
     {

@@ -34,6 +34,16 @@ public sealed class SpecRegistry<TArgs, TResult>
     /// <exception cref="SpecException">Missing or unknown type, unknown keys, or invalid values.</exception>
     public TResult Create(JsonElement spec, TArgs args)
     {
+        var (reader, factory) = Resolve(spec);
+        var result = factory(reader, args);
+        reader.EnsureNoUnknownKeys();
+        return result;
+    }
+
+    /// <summary>The reader over <paramref name="spec"/> and the factory its <c>type</c> names.</summary>
+    /// <exception cref="SpecException">The spec is not an object, or its type is missing or unknown (listing the valid ones).</exception>
+    public (SpecReader Reader, Func<SpecReader, TArgs, TResult> Factory) Resolve(JsonElement spec)
+    {
         if (spec.ValueKind != JsonValueKind.Object)
             throw new SpecException($"A {_kind} spec must be a JSON object with a \"type\" key, got {spec.ValueKind}.");
         if (!spec.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String)
@@ -44,10 +54,7 @@ public sealed class SpecRegistry<TArgs, TResult>
             var hint = SpecNames.Closest(name, _factories.Keys) is { } c ? $" Did you mean '{c}'?" : "";
             throw new SpecException($"Unknown {_kind} type '{name}'.{hint} Valid types: {string.Join(", ", Names)}.", "type");
         }
-        var reader = new SpecReader(spec, $"{_kind} '{name}'");
-        var result = factory(reader, args);
-        reader.EnsureNoUnknownKeys();
-        return result;
+        return (new SpecReader(spec, $"{_kind} '{name}'"), factory);
     }
 
     /// <summary>Builds from JSON text.</summary>

@@ -14,7 +14,7 @@ public sealed class EarlyStopping
         {
             "max" => true,
             "min" => false,
-            _ => options.Monitor.Contains("accuracy", StringComparison.Ordinal),
+            _ => options.Monitor is Metric.ValAccuracy or Metric.EmaValAccuracy,
         };
     }
 

@@ -148,38 +148,15 @@ public sealed class LrFinder
         var smoothed = new List<double>(o.NumSteps);
         var stop = LrFinderStopReason.Completed;
         var groups = optimizer.ParamGroups;
-        var window = new Batch[o.GradientAccumulationSteps];
-        var refill = !task.RetainsBatches;     // then each step refills the previous step's arrays
+        var window = new AccumulationWindow(model, task, device, o.GradientAccumulationSteps);
+        var info = new Policies.StepInfo();
         for (var step = 0; step < o.NumSteps; step++)
         {
             var lr = o.LearningRateAt(step);
             for (var g = 0; g < groups.Count; g++) groups[g].Lr = lr * ratios[g];
-            double total = 0;
-            for (var k = 0; k < window.Length; k++)
-            {
-                if (batches.EpochDone) batches.NextEpoch();
-                window[k] = batches.Next(refill ? window[k] : null);
-                total += task.Normalizer(window[k]);
-            }
-
-            double Closure()
-            {
-                foreach (var p in parameters) p.Tensor.Grad = null;
-                double sum = 0;
-                foreach (var batch in window)
-                {
-                    using var scope = backend.NewScope();
-                    var term = task.Loss(model, batch, device);
-                    using var loss = term.Sum;
-                    using var scaled = loss.Div(total);
-                    scaled.Backward();
-                    sum += loss.Item();
-                }
-                return sum / total;
-            }
-
+            window.Fill(batches, cycle: true);
             double raw;
-            using (backend.NewScope()) raw = optimizer.Step(Closure);
+            using (backend.NewScope()) raw = optimizer.Step(() => window.ForwardBackward(parameters, info));
             var s = smoother.Add(raw);
             lrs.Add(lr);
             losses.Add(raw);

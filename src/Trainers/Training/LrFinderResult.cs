@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using MLLrSched.Plotting;
 
 namespace MLLrSched.Training;
 
@@ -22,10 +21,8 @@ public enum LrFinderStopReason
 /// </summary>
 public sealed class LrFinderResult
 {
-    /// <summary>File name <see cref="Save"/> gives the CSV.</summary>
+    /// <summary>The file name the curve's CSV gets in a run folder.</summary>
     public const string CsvFileName = "lr_find.csv";
-    /// <summary>File name <see cref="Save"/> gives the SVG.</summary>
-    public const string SvgFileName = "lr_find.svg";
 
     internal LrFinderResult(LrFinderOptions options, double[] lrs, double[] losses, double[] smoothed, LrFinderStopReason stop,
         double bestSmoothedLoss, double[] groupRatios)
@@ -72,38 +69,11 @@ public sealed class LrFinderResult
     }
 
     /// <summary>
-    /// The chart: smoothed loss against lr on a log axis, the raw loss faint behind it, and a dashed vertical line at the
-    /// suggestion. Losses above the divergence bound (the blow-up at the end) are left off so they do not flatten the
-    /// interesting part; the CSV has every value.
-    /// </summary>
-    /// <param name="title">Title; default names the suggestion.</param>
-    public SvgChart ToChart(string? title = null)
-    {
-        var chart = new SvgChart
-        {
-            Title = title ?? DefaultTitle(),
-            XLabel = "learning rate",
-            YLabel = "loss",
-            LogX = true,
-        };
-        var (yMin, ceiling) = DisplayRange();
-        double[] Clip(IReadOnlyList<double> v) => v.Select(l => double.IsFinite(l) && l <= ceiling ? l : double.NaN).ToArray();
-        chart.AddSeries("loss", LearningRates, Clip(Losses), color: "#c6d4e6");
-        chart.AddSeries("smoothed loss", LearningRates, Clip(SmoothedLosses), color: "#1f77b4");
-        if (Suggestion.Method != LrSuggestionMethod.None)
-        {
-            var x = Suggestion.Lr;
-            chart.AddSeries($"suggested lr {Fmt(x)} ({Suggestion.MethodName})", new[] { x, x }, new[] { yMin, ceiling }, color: "#d62728", dashed: true);
-        }
-        return chart;
-    }
-
-    /// <summary>
     /// The loss range worth showing: from the lowest smoothed loss up to a little above the larger of the first smoothed
     /// loss and the divergence bound (<c>diverge_threshold</c> × best), so a diverged final point — which can be orders of
     /// magnitude higher — does not flatten the rest of the curve.
     /// </summary>
-    private (double Min, double Max) DisplayRange()
+    public (double Min, double Max) LossDisplayRange()
     {
         var finite = SmoothedLosses.Where(double.IsFinite).ToArray();
         if (finite.Length == 0) return (0, 1);
@@ -112,22 +82,6 @@ public sealed class LrFinderResult
         if (BestSmoothedLoss > 0 && double.IsFinite(BestSmoothedLoss)) hi = Math.Min(hi, Options.DivergeThreshold * BestSmoothedLoss);
         hi = Math.Max(hi, finite[0]);
         return (lo, hi + 0.1 * Math.Max(hi - lo, Math.Abs(hi) * 0.05));
-    }
-
-    /// <summary>The chart (<see cref="ToChart"/>) as SVG text.</summary>
-    public string ToSvg(string? title = null) => ToChart(title).Render();
-
-    /// <summary>Writes <see cref="CsvFileName"/> and <see cref="SvgFileName"/> into <paramref name="directory"/> (created if missing).</summary>
-    /// <returns>The two paths written.</returns>
-    public (string Csv, string Svg) Save(string directory, string? title = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        Directory.CreateDirectory(directory);
-        var csv = Path.Combine(directory, CsvFileName);
-        var svg = Path.Combine(directory, SvgFileName);
-        File.WriteAllText(csv, ToCsv());
-        File.WriteAllText(svg, ToSvg(title));
-        return (csv, svg);
     }
 
     /// <summary>A one-paragraph summary: steps, stop reason, the suggestion and both candidates.</summary>
@@ -155,12 +109,13 @@ public sealed class LrFinderResult
         return sb.ToString();
     }
 
-    private string DefaultTitle() => Suggestion.Method == LrSuggestionMethod.None
+    /// <summary>A chart title naming the suggestion.</summary>
+    public string DefaultTitle() => Suggestion.Method == LrSuggestionMethod.None
         ? "LR range test: no suggestion"
         : $"LR range test: suggested lr {Fmt(Suggestion.Lr)} ({Suggestion.MethodName})";
 
     /// <summary>Three significant digits, e.g. 0.00123 → "1.23e-3", 0.05 → "0.05".</summary>
-    internal static string Fmt(double v)
+    public static string Fmt(double v)
     {
         if (!double.IsFinite(v) || v == 0) return v.ToString(CultureInfo.InvariantCulture);
         var exp = (int)Math.Floor(Math.Log10(Math.Abs(v)));

@@ -5,8 +5,9 @@ using System.Text.Json;
 namespace MLLrSched.Training;
 
 /// <summary>
-/// Appends one row per progress report to a CSV file (or JSON lines when the path ends in <c>.jsonl</c>). The file is
-/// flushed after each row, so a crashed run keeps everything logged before the crash; a resumed run appends.
+/// Writes one row per progress report to a CSV file (or JSON lines when the path ends in <c>.jsonl</c>). The file is
+/// flushed after each row, so a crashed run keeps everything logged before the crash. It describes one run: a new fit
+/// starts it afresh, and a resumed fit first cuts it back to the rows its checkpoint had seen.
 /// </summary>
 public sealed class MetricsLog : IDisposable
 {
@@ -16,17 +17,28 @@ public sealed class MetricsLog : IDisposable
     private readonly StreamWriter _writer;
     private readonly bool _jsonl;
 
-    /// <summary>Opens (appending) or creates the file.</summary>
-    public MetricsLog(string path)
+    private MetricsLog(string path, StreamWriter writer, bool jsonl)
+    {
+        FilePath = path;
+        _writer = writer;
+        _jsonl = jsonl;
+    }
+
+    /// <summary>Opens <paramref name="path"/> keeping its header and first <paramref name="keepRows"/> rows (0 = a new
+    /// file), so rows written after a checkpoint by an interrupted run are not duplicated by the resumed one.</summary>
+    internal static MetricsLog Open(string path, long keepRows)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        _jsonl = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
-        var fresh = !File.Exists(path) || new FileInfo(path).Length == 0;
-        _writer = new StreamWriter(path, append: true, new UTF8Encoding(false));
-        FilePath = path;
-        if (fresh && !_jsonl) _writer.WriteLine(string.Join(",", Columns));
-        _writer.Flush();
+        var jsonl = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
+        var kept = new List<string>();
+        if (keepRows > 0 && File.Exists(path))
+            kept.AddRange(File.ReadLines(path).Where(l => l.Length > 0).Skip(jsonl ? 0 : 1).Take((int)Math.Min(keepRows, int.MaxValue)));
+        var writer = new StreamWriter(path, append: false, new UTF8Encoding(false));
+        if (!jsonl) writer.WriteLine(string.Join(",", Columns));
+        foreach (var line in kept) writer.WriteLine(line);
+        writer.Flush();
+        return new MetricsLog(path, writer, jsonl);
     }
 
     /// <summary>The file's path.</summary>

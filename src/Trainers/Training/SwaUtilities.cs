@@ -1,7 +1,6 @@
 using MLLrSched.Data;
 using MLLrSched.Optimizers;
-using MLLrSched.Torch;
-using MLLrSched.Torch.Modules;
+using MLLrSched.Backend;
 
 namespace MLLrSched.Training;
 
@@ -61,43 +60,33 @@ public sealed class SwaLrAnnealer
     }
 }
 
-/// <summary>SWA helpers for native modules.</summary>
+/// <summary>SWA helpers for models of any engine.</summary>
 public static class SwaUtilities
 {
     /// <summary>
     /// Recomputes every BatchNorm layer's running statistics with one pass over <paramref name="batches"/>
-    /// (PyTorch's <c>torch.optim.swa_utils.update_bn</c>): statistics reset, cumulative averaging, no gradients.
-    /// Models without BatchNorm are left untouched.
+    /// (PyTorch's <c>torch.optim.swa_utils.update_bn</c>): statistics reset, cumulative averaging, training mode, no
+    /// gradients; the momenta and the training mode are put back afterwards. Models without running statistics (or
+    /// whose engine does not expose them, <see cref="IHasRunningStatistics"/>) are left untouched.
     /// </summary>
-    public static void UpdateBatchNorm(Module model, IEnumerable<Batch> batches)
+    public static void UpdateBatchNorm(IModel model, IEnumerable<Batch> batches, Device device)
     {
-        var norms = model.NamedModules().Select(m => m.Module).OfType<BatchNormBase>().Where(b => b.RunningMean != null).ToList();
-        if (norms.Count == 0) return;
-        var momenta = norms.Select(b => b.Momentum).ToArray();
+        if (model is not IHasRunningStatistics { HasRunningStatistics: true } bn) return;
         var wasTraining = model.IsTraining;
-        using (Torch.Torch.NoGrad())
-            foreach (var b in norms)
-            {
-                b.RunningMean!.Zero_();
-                b.RunningVar!.Fill_(1);
-                b.NumBatchesTracked!.Zero_();
-                b.Momentum = null;
-            }
-        model.Train();
-        try
+        using (bn.BeginRecomputingRunningStatistics())
         {
-            using var noGrad = Torch.Torch.NoGrad();
-            foreach (var batch in batches)
+            model.SetTraining(true);
+            try
             {
-                using var scope = TensorScope.Open();
-                using var x = Tensor.FromArray<float>(batch.Features, batch.Shape);
-                model.Forward(x);
+                using var noGrad = model.Backend.NoGrad();
+                foreach (var batch in batches)
+                {
+                    using var scope = model.Backend.NewScope();
+                    using var x = model.Backend.FromArray(batch.Features, batch.Shape, device);
+                    model.Forward(x);
+                }
             }
-        }
-        finally
-        {
-            for (var i = 0; i < norms.Count; i++) norms[i].Momentum = momenta[i];
-            model.Train(wasTraining);
+            finally { model.SetTraining(wasTraining); }
         }
     }
 }

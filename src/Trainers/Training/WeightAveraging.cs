@@ -1,3 +1,5 @@
+using MLLrSched.Specs;
+using MLLrSched.Specs.Options;
 using MLLrSched.Backend;
 
 namespace MLLrSched.Training;
@@ -190,32 +192,37 @@ public abstract class WeightAverager : IDisposable
 /// <summary>Settings of the exponential moving average of weights.</summary>
 public sealed record EmaOptions
 {
-    /// <summary>Decay α in ν ← α·ν + (1−α)·θ (the ceiling when warmup is on). Default 0.9999.</summary>
+    /// <summary>Decay α in ν ← α·ν + (1−α)·θ (the ceiling when warmup is on).</summary>
+    [Option("decay", "α in ν ← α·ν + (1−α)·θ (the ceiling when warmup is on).", Min = 0, Max = 1)]
     public double Decay { get; init; } = 0.9999;
-    /// <summary>Lower bound of the warmed-up decay. Default 0.</summary>
+    /// <summary>Lower bound of the warmed-up decay.</summary>
+    [Option("min_decay", "Lower bound of the warmed-up decay (at most decay).", Min = 0, Max = 1)]
     public double MinDecay { get; init; }
     /// <summary>Warm the decay up as timm's ModelEmaV3: α(t) = 1 − (1 + t/γ)^(−power), clamped to [MinDecay, Decay].</summary>
+    [Option("use_warmup", "Warm the decay up as timm's ModelEmaV3: α(t) = 1 − (1 + t/γ)^(−power).")]
     public bool UseWarmup { get; init; }
-    /// <summary>γ of the warmup. Default 1.</summary>
+    /// <summary>γ of the warmup.</summary>
+    [Option("warmup_gamma", "γ of the warmup.", Min = 0, MinExclusive = true)]
     public double WarmupGamma { get; init; } = 1.0;
-    /// <summary>Power of the warmup. Default 2/3 (3/4 suits shorter runs).</summary>
+    /// <summary>Power of the warmup (3/4 suits shorter runs).</summary>
+    [Option("warmup_power", "Power of the warmup (3/4 suits shorter runs).", Min = 0, MinExclusive = true)]
     public double WarmupPower { get; init; } = 2.0 / 3.0;
     /// <summary>Optimizer steps before the average starts tracking; until then it copies the weights (timm's update_after_step).</summary>
+    [Option("start_step", "Optimizer steps before the average starts tracking (it copies the weights until then).", Min = 0)]
     public long StartStep { get; init; }
-    /// <summary>Update every N optimizer steps. Default 1.</summary>
+    /// <summary>Update every N optimizer steps.</summary>
+    [Option("update_every", "Update every N optimizer steps.", Min = 1)]
     public int UpdateEvery { get; init; } = 1;
-    /// <summary>How buffers are treated. Default: averaged.</summary>
+    /// <summary>How buffers are treated.</summary>
+    [Option("buffers", "Buffers (BatchNorm statistics): averaged, copied from the model, or kept as at the start.")]
     public BufferAveraging Buffers { get; init; } = BufferAveraging.Average;
 
-    /// <summary>Throws when a setting is out of range (named in the message).</summary>
+    /// <summary>Throws <see cref="SpecException"/> (an <see cref="ArgumentException"/>) naming the first setting out of range.</summary>
     public void Validate()
     {
-        if (!(Decay >= 0 && Decay <= 1)) throw new ArgumentOutOfRangeException(nameof(Decay), Decay, "ema decay must be in [0, 1].");
-        if (!(MinDecay >= 0 && MinDecay <= Decay)) throw new ArgumentOutOfRangeException(nameof(MinDecay), MinDecay, "ema min_decay must be in [0, decay].");
-        if (!(WarmupGamma > 0)) throw new ArgumentOutOfRangeException(nameof(WarmupGamma), WarmupGamma, "ema warmup_gamma must be > 0.");
-        if (!(WarmupPower > 0)) throw new ArgumentOutOfRangeException(nameof(WarmupPower), WarmupPower, "ema warmup_power must be > 0.");
-        if (StartStep < 0) throw new ArgumentOutOfRangeException(nameof(StartStep), StartStep, "ema start_step must be ≥ 0.");
-        if (UpdateEvery < 1) throw new ArgumentOutOfRangeException(nameof(UpdateEvery), UpdateEvery, "ema update_every must be ≥ 1.");
+        OptionBinder.Validate(this, "ema option");
+        if (MinDecay > Decay)
+            throw new SpecException($"Invalid ema option 'min_decay' = {MinDecay}: must be ≤ decay ({Decay}).", "min_decay");
     }
 }
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Xml.Linq;
 using MLLrSched.Backend;
 using MLLrSched.Data;
-using MLLrSched.Models;
 using MLLrSched.Optimizers;
 using MLLrSched.Specs;
 using MLLrSched.Torch;
@@ -257,8 +256,9 @@ public class LrFinderTests
 
     // ------------------------------------------------------------------ state
 
-    private static Sequential BatchNormMlp() =>
-        ModelFactory.Mlp(new MlpOptions { InputSize = 3, HiddenSizes = [16, 8], OutputSize = 1, Normalization = "batchnorm", Dropout = 0.2 });
+    private static Sequential BatchNormMlp() => new(
+        new Linear(3, 16), new BatchNorm1d(16), new ReLU(), new Dropout(0.2),
+        new Linear(16, 8), new BatchNorm1d(8), new ReLU(), new Dropout(0.2), new Linear(8, 1));
 
     [TestMethod]
     public void WeightsBuffersGradientsModeAndRngAreRestoredBitForBit()
@@ -459,59 +459,21 @@ public class LrFinderTests
         Assert.IsTrue(double.IsNaN(nan.Lr));
     }
 
-    [TestMethod]
-    public void FashionMnistSuggestionIsNearTheKnownGoodAdamWLr()
-    {
-        if (!Directory.Exists(FashionMnist.DefaultDirectory)) Assert.Inconclusive("dataset-fashion-mnist is not installed");
-        var data = FashionMnist.Load().Take(2000, seed: 0);
-        Torch.Torch.ManualSeed(0);
-        using var model = ModelFactory.Mlp(new MlpOptions { InputSize = 784, HiddenSizes = [128], OutputSize = 10 });
-        var r = new LrFinder(new LrFinderOptions { BatchSize = 64 })
-            .Run(model, new ClassificationTask(10), data, """{"type": "AdamW", "lr": 0.001, "weight_decay": 0.01}""");
-        Console.WriteLine(r.Describe());
-        Assert.AreEqual(LrSuggestionMethod.SteepestSlope, r.Suggestion.Method);
-        Assert.IsTrue(r.SuggestedLr >= 1e-4 && r.SuggestedLr <= 3e-2, $"suggested lr {r.SuggestedLr} should lie in [1e-4, 3e-2]");
-        Assert.IsTrue(r.Suggestion.MinLossLrOverTen >= 1e-4 && r.Suggestion.MinLossLrOverTen <= 3e-2, $"min-loss/10 {r.Suggestion.MinLossLrOverTen}");
-        Assert.IsTrue(r.BestSmoothedLoss < 0.9 * r.SmoothedLosses[0], $"the smoothed loss fell from {r.SmoothedLosses[0]} (best {r.BestSmoothedLoss})");
-        Assert.IsTrue(r.SmoothedLosses[^1] > r.BestSmoothedLoss * 1.5, "and rose again at the high end");
-    }
-
     // ------------------------------------------------------------------ output
 
     [TestMethod]
-    public void SvgIsWellFormedWithTheExpectedSeriesAndCsvHasEveryStep()
+    public void CsvHasEveryStep()
     {
         var c = GoldenFile.GetProperty("smoothing").EnumerateArray().First(x => x.GetProperty("name").GetString() == "blow_up" && x.GetProperty("kind").GetString() == "fastai");
         var losses = c.GetProperty("losses").EnumerateArray().Select(x => x.GetDouble()).ToArray();
         using var model = new Linear(3, 1);
         var r = new LrFinder(new LrFinderOptions { BatchSize = 8 }).Run(model, Replay(losses), Regression(), """{"type": "SGD", "lr": 0.1}""");
-        var doc = XDocument.Parse(r.ToSvg());
-        XNamespace svg = "http://www.w3.org/2000/svg";
-        Assert.AreEqual(svg + "svg", doc.Root!.Name);
-        var series = doc.Descendants(svg + "path").Select(p => p.Element(svg + "title")?.Value).Where(t => t != null).ToArray();
-        Assert.AreEqual(3, series.Length, string.Join(" | ", series));
-        Assert.AreEqual("loss", series[0]);
-        Assert.AreEqual("smoothed loss", series[1]);
-        StringAssert.StartsWith(series[2], "suggested lr ");
-        var title = doc.Descendants(svg + "text").First().Value;
-        StringAssert.Contains(title, "suggested lr " + LrFinderResult.Fmt(r.SuggestedLr));
-        StringAssert.Contains(doc.Descendants(svg + "text").Select(t => t.Value).Aggregate((x, y) => x + "|" + y), "learning rate (log)");
-
         var lines = r.ToCsv().TrimEnd('\n').Split('\n');
         Assert.AreEqual("step,lr,loss,smoothed_loss", lines[0]);
         Assert.AreEqual(r.Steps + 1, lines.Length);
         var cells = lines[5].Split(',');
         Assert.AreEqual(r.LearningRates[4], double.Parse(cells[1], System.Globalization.CultureInfo.InvariantCulture));
         Assert.AreEqual(r.SmoothedLosses[4], double.Parse(cells[3], System.Globalization.CultureInfo.InvariantCulture));
-
-        var dir = Path.Combine(Path.GetTempPath(), $"mllrsched-lrfind-{Guid.NewGuid():N}");
-        try
-        {
-            var (csv, svgPath) = r.Save(dir);
-            Assert.AreEqual(r.ToCsv(), File.ReadAllText(csv));
-            XDocument.Load(svgPath);
-        }
-        finally { Directory.Delete(dir, true); }
     }
 
     // ------------------------------------------------------------------ bad input

@@ -1,3 +1,5 @@
+using MLLrSched.Specs;
+using MLLrSched.Schedules;
 using MLLrSched.Data;
 using MLLrSched.Optimizers;
 using MLLrSched.Torch.Modules;
@@ -113,11 +115,15 @@ public class TrainerAccumulationTests
         {
             Optimizer = Json("""{"type": "SGD", "lr": 0.1}"""),
             Scheduler = Json("""{"type": "LinearLR", "start_factor": 1.0, "end_factor": 0.1, "total_iters": "$epochs"}"""),
-            ScheduleInterval = ScheduleInterval.Epoch, BatchSize = 4, Epochs = 3,
+            ScheduleInterval = StepInterval.Epoch, BatchSize = 4, Epochs = 3,
         });
         trainer.Fit(data);
         Assert.AreEqual(0.01, trainer.Optimizer.ParamGroups[0].Lr, 1e-12, "3 epoch steps of LinearLR over total_iters = $epochs = 3");
-        var spec = Trainer.ResolvePlaceholders(Json("""{"total_steps": "$total_steps", "n": "$steps_per_epoch", "keep": "$other"}"""), 120, 40, 3);
-        Assert.AreEqual("""{"total_steps": 120, "n": 40, "keep": "$other"}""", spec.GetRawText());
+        var spec = SchedulePlaceholders.Resolve(Json("""{"total_steps": "$total_steps", "n": ["$steps_per_epoch"], "name": "x$"}"""), new RunLength(120, 40, 3));
+        Assert.AreEqual("""{"total_steps":120,"n":[40],"name":"x$"}""", spec.GetRawText(), "placeholders are values, resolved in place");
+        var e = Assert.ThrowsExactly<SpecException>(() => SchedulePlaceholders.Resolve(Json("""{"a": {"b": "$total_step"}}"""), new RunLength(1, 1, 1)));
+        StringAssert.Contains(e.Message, "Unknown placeholder \"$total_step\" at 'scheduler.a.b'");
+        var zero = Assert.ThrowsExactly<SpecException>(() => SchedulePlaceholders.Resolve(Json("""{"t": "$total_steps"}"""), new RunLength(0, 0, 0)));
+        StringAssert.Contains(zero.Message, "must be at least 1");
     }
 }

@@ -1,3 +1,4 @@
+using MLLrSched.Schedules;
 using MLLrSched.Data;
 using MLLrSched.Torch;
 using MLLrSched.Training;
@@ -35,7 +36,7 @@ public sealed class TrainerMemoryTests
                 Clipping = new ClippingOptions { MaxNorm = 0.5 },
                 Ema = new EmaOptions { Decay = 0.9 },
                 Swa = new SwaOptions { StartEpoch = 5, SwaLr = 0.005, AnnealEpochs = 1 },
-                EarlyStopping = new EarlyStoppingOptions { Monitor = "val_loss", Patience = 100 },
+                EarlyStopping = new EarlyStoppingOptions { Monitor = Metric.ValLoss, Patience = 100 },
                 Checkpoint = new CheckpointOptions { Path = Path.Combine(dir.FullName, "ckpt.pt"), EveryNSteps = 7 },
                 LogEveryNSteps = 1,
             };
@@ -72,12 +73,12 @@ public sealed class TrainerMemoryTests
             {
                 Optimizer = Json("""{"type": "Adam", "lr": 0.01, "amsgrad": true}"""),
                 Scheduler = Json("""{"type": "ReduceLROnPlateau", "patience": 0}"""),
-                ScheduleInterval = ScheduleInterval.Epoch,
+                ScheduleInterval = StepInterval.Epoch,
                 BatchSize = 16,
                 GradientAccumulationSteps = 2,
                 Epochs = epochs,
                 Ema = new EmaOptions { Decay = 0.9 },
-                EarlyStopping = new EarlyStoppingOptions { Monitor = "val_loss", Patience = 100 },
+                EarlyStopping = new EarlyStoppingOptions { Monitor = Metric.ValLoss, Patience = 100 },
                 Checkpoint = new CheckpointOptions { Path = ckpt, EveryNSteps = 5 },
             };
             using var model = Mlp();

@@ -1,3 +1,5 @@
+using MLLrSched.Specs;
+using MLLrSched.Schedules;
 using MLLrSched.Backend;
 using MLLrSched.Data;
 using MLLrSched.Optimizers;
@@ -99,7 +101,7 @@ public class TrainerPolicyTests
         using var trainer = new Trainer(model, task, new TrainerOptions
         {
             Optimizer = Json("""{"type": "SGD", "lr": 0.5}"""), BatchSize = 10, Epochs = 10,
-            EarlyStopping = new EarlyStoppingOptions { Monitor = "val_loss", Patience = 2 },
+            EarlyStopping = new EarlyStoppingOptions { Monitor = Metric.ValLoss, Patience = 2 },
         });
         var result = trainer.Fit(data, data, new SyncProgress(p =>
         {
@@ -125,20 +127,19 @@ public class TrainerPolicyTests
         {
             Optimizer = Json("""{"type": "SGD", "lr": 0.1}"""),
             Scheduler = Json("""{"type": "ReduceLROnPlateau", "patience": 1, "factor": 0.5}"""),
-            ScheduleInterval = ScheduleInterval.Epoch, BatchSize = 10, Epochs = 5,
+            ScheduleInterval = StepInterval.Epoch, BatchSize = 10, Epochs = 5,
         });
         trainer.Fit(data, data);
         // PyTorch: the first value is the best; bad epochs 1 (1), 2 (2 > patience → reduce, reset), 3 (1), 4 (2 → reduce).
         Assert.AreEqual(0.025, trainer.Optimizer.ParamGroups[0].Lr, 1e-12);
 
         using var model2 = Mlp();
-        var perStep = new Trainer(model2, task, new TrainerOptions
+        // Refused when the trainer is built, before any data is read.
+        var e = Assert.ThrowsExactly<SpecException>(() => new Trainer(model2, task, new TrainerOptions
         {
-            Scheduler = Json("""{"type": "ReduceLROnPlateau"}"""), ScheduleInterval = ScheduleInterval.Step, BatchSize = 10,
-        });
-        var e = Assert.ThrowsExactly<ArgumentException>(() => perStep.Fit(data, data));
+            Scheduler = Json("""{"type": "ReduceLROnPlateau"}"""), ScheduleInterval = StepInterval.Step, BatchSize = 10,
+        }));
         StringAssert.Contains(e.Message, "\"scheduler_interval\": \"epoch\"");
-        perStep.Dispose();
     }
 
     [TestMethod]

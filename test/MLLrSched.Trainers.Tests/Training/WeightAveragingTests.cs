@@ -1,3 +1,4 @@
+using MLLrSched.Specs;
 using MLLrSched.Backend;
 using MLLrSched.Torch;
 using MLLrSched.Torch.Modules;
@@ -103,7 +104,7 @@ public class WeightAveragingTests
         ema.Update(model, 4);
         var live = model.NamedBuffersTyped().ToDictionary(b => b.Name, b => b.Tensor);
         foreach (var b in ema.Buffers) Assert.IsTrue(((Tensor)b.Tensor).Equal(live[b.Name]), $"{b.Name} copied");
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ModelEma(model, new EmaOptions { Decay = 1.5 }));
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ModelEma(model, new EmaOptions { UpdateEvery = 0 }));
+        StringAssert.Contains(Assert.ThrowsExactly<SpecException>(() => new ModelEma(model, new EmaOptions { Decay = 1.5 })).Message, "'decay' = 1.5: must be ≤ 1");
+        StringAssert.Contains(Assert.ThrowsExactly<SpecException>(() => new ModelEma(model, new EmaOptions { UpdateEvery = 0 })).Message, "'update_every' = 0: must be ≥ 1");
     }
 }

@@ -229,7 +229,7 @@ public static class ScheduleSpecs
         ctx.Field = r.GetString("param_group_field", "lr");
         ctx.Interval = r.GetStringOrNull("interval", new[] { "step", "epoch" }) switch
         {
-            "step" => StepInterval.OptimizerStep,
+            "step" => StepInterval.Step,
             "epoch" => StepInterval.Epoch,
             _ => null,
         };

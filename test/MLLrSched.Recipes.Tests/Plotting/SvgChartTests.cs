@@ -1,7 +1,7 @@
 using System.Xml.Linq;
 using MLLrSched.Plotting;
 
-namespace MLLrSched.Trainers.Tests.Plotting;
+namespace MLLrSched.Recipes.Tests.Plotting;
 
 [TestClass]
 public class SvgChartTests

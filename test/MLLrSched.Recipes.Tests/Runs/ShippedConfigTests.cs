@@ -1,7 +1,9 @@
 using MLLrSched.Data;
+using MLLrSched.Recipes;
+using MLLrSched.Torch;
 using MLLrSched.Training;
 
-namespace MLLrSched.Trainers.Tests.Training;
+namespace MLLrSched.Recipes.Tests.Runs;
 
 /// <summary>
 /// The configs under configs/ (the README's main job and the CNN job) parse, build their model on the real
@@ -39,11 +41,11 @@ public sealed class ShippedConfigTests
         Assert.AreEqual(60_000, train.Count);
         Assert.IsNotNull(test);
         var small = train.Take(1024, seed: 0);
-        using var model = config.BuildModel(small);
+        using var model = config.BuildModel(small, NativeBackend.Instance);
         using var trainer = new Trainer(model, config.BuildTask(small), o with { Epochs = 1, MaxSteps = 3, EvaluateEveryEpoch = false });
         var result = trainer.Fit(small);
         Assert.AreEqual(3L, result.Steps);
         Assert.AreEqual(StopReason.Completed, result.StopReason, result.Message);
-        Assert.IsTrue(float.IsFinite(model.Parameters().First().ToArray<float>()[0]));
+        Assert.IsTrue(float.IsFinite(model.NamedParameters()[0].Tensor.ToFloatArray()[0]));
     }
 }

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using MLLrSched.Backend;
+using MLLrSched.Backend.Modules;
 using MLLrSched.Data;
 using MLLrSched.Models;
 using MLLrSched.Specs;
-using MLLrSched.Torch.Modules;
+using MLLrSched.Training;
 
-namespace MLLrSched.Training;
+namespace MLLrSched.Recipes;
 
 /// <summary>Where the data comes from (the <c>data</c> section of a run config).</summary>
 public sealed record DataConfig
@@ -86,7 +87,7 @@ public sealed record RunConfig
         var loss = task?.GetString("loss", "mse", new[] { "mse", "l1", "smooth_l1", "huber" }) ?? "mse";
         var beta = task?.GetDouble("beta", 1.0, min: 0, minExclusive: true) ?? 1.0;
         task?.EnsureNoUnknownKeys();
-        var trainer = TrainerOptionsJson.Read(r);
+        var trainer = TrainerOptions.Read(r);
         var lrFind = r.GetElement("lr_find");
         r.EnsureNoUnknownKeys();
         var config = new RunConfig
@@ -201,129 +202,29 @@ public sealed record RunConfig
         return (train, validation, test);
     }
 
-    /// <summary>Builds the model for <paramref name="train"/>'s shapes. Seeds libtorch first, so the same config gives
-    /// the same initial weights.</summary>
-    public Module BuildModel(InMemoryDataset train)
+    /// <summary>The network for <paramref name="train"/>'s shapes, as an engine-neutral description.</summary>
+    public ModuleSpec ModelSpec(InMemoryDataset train)
     {
-        MLLrSched.Torch.Torch.ManualSeed(Trainer.Seed);
         var outputs = train.LabelKind == LabelKind.ClassIndex ? Math.Max(train.ClassCount, ClassWeights?.Length ?? 0) : train.TargetWidth;
         if (ModelType == "mlp")
-            return ModelFactory.Mlp(Mlp with { InputSize = train.SampleSize, OutputSize = outputs });
+            return ModelFactory.MlpSpec(Mlp with { InputSize = train.SampleSize, OutputSize = outputs });
         var s = train.SampleShape;
         if (s.Length != 3)
             throw new ArgumentException($"model 'cnn' needs image samples [C, H, W]; the data has samples of shape [{string.Join(", ", s)}]. Use 'mlp' for feature vectors.");
-        return ModelFactory.Cnn(Cnn with { InputChannels = (int)s[0], Height = (int)s[1], Width = (int)s[2], Classes = outputs });
+        return ModelFactory.CnnSpec(Cnn with { InputChannels = (int)s[0], Height = (int)s[1], Width = (int)s[2], Classes = outputs });
+    }
+
+    /// <summary>Builds the model for <paramref name="train"/>'s shapes on <paramref name="backend"/>'s engine. Seeds the
+    /// engine first, so the same config gives the same initial weights.</summary>
+    public IModel BuildModel(InMemoryDataset train, IBackend backend)
+    {
+        var spec = ModelSpec(train);
+        backend.ManualSeed(Trainer.Seed);
+        return ModelFactory.Build(spec, backend);
     }
 
     /// <summary>The task for the data's label kind.</summary>
     public ITrainingTask BuildTask(InMemoryDataset train) => train.LabelKind == LabelKind.ClassIndex
         ? new ClassificationTask(Math.Max(train.ClassCount, ClassWeights?.Length ?? 0), LabelSmoothing, ClassWeights)
         : new RegressionTask(train.TargetWidth, RegressionLoss, RegressionBeta);
-}
-
-/// <summary>Reads <see cref="TrainerOptions"/> from the top level of a run config (their JSON names).</summary>
-public static class TrainerOptionsJson
-{
-    /// <summary>Reads every trainer key of <paramref name="r"/>; other keys are left for the caller.</summary>
-    public static TrainerOptions Read(SpecReader r)
-    {
-        var clipping = new ClippingOptions();
-        if (r.GetElement("clip_grad_norm") is { } cgn)
-        {
-            if (cgn.ValueKind == JsonValueKind.Object)
-            {
-                var c = new SpecReader(cgn, "config 'clip_grad_norm'");
-                clipping = clipping with { MaxNorm = c.GetDouble("max_norm", 1.0, min: 0), NormType = c.GetDouble("norm_type", 2.0, min: 0, minExclusive: true) };
-                c.EnsureNoUnknownKeys();
-            }
-            else clipping = clipping with { MaxNorm = r.GetDouble("clip_grad_norm", 1.0, min: 0) };
-        }
-        clipping = clipping with { ClipValue = r.GetDoubleOrNull("clip_grad_value", min: 0) };
-        if (r.GetObjectOrNull("adaptive_clip", "config 'adaptive_clip'") is { } agc)
-        {
-            clipping = clipping with { AgcClipFactor = agc.GetDouble("clip_factor", 0.01, min: 0, minExclusive: true), AgcEps = agc.GetDouble("eps", 1e-3, min: 0) };
-            agc.EnsureNoUnknownKeys();
-        }
-
-        EmaOptions? ema = null;
-        if (r.GetObjectOrNull("ema", "config 'ema'") is { } e)
-        {
-            ema = new EmaOptions
-            {
-                Decay = e.GetDouble("decay", 0.9999, min: 0, max: 1),
-                MinDecay = e.GetDouble("min_decay", 0, min: 0, max: 1),
-                UseWarmup = e.GetBool("use_warmup", false),
-                WarmupGamma = e.GetDouble("warmup_gamma", 1.0, min: 0, minExclusive: true),
-                WarmupPower = e.GetDouble("warmup_power", 2.0 / 3.0, min: 0, minExclusive: true),
-                StartStep = e.GetLong("start_step", 0, min: 0),
-                UpdateEvery = (int)e.GetLong("update_every", 1, min: 1),
-                Buffers = e.GetString("buffers", "average", new[] { "average", "copy", "keep" }) switch
-                {
-                    "copy" => BufferAveraging.Copy,
-                    "keep" => BufferAveraging.Keep,
-                    _ => BufferAveraging.Average,
-                },
-            };
-            e.EnsureNoUnknownKeys();
-        }
-
-        SwaOptions? swa = null;
-        if (r.GetObjectOrNull("swa", "config 'swa'") is { } s)
-        {
-            swa = new SwaOptions
-            {
-                StartEpoch = (int)s.GetLong("start_epoch", 0, min: 0),
-                SwaLr = s.GetDoubleOrNull("swa_lr", min: 0, minExclusive: true),
-                AnnealEpochs = (int)s.GetLong("anneal_epochs", 10, min: 0),
-                AnnealStrategy = s.GetString("anneal_strategy", "cos", new[] { "cos", "linear" }),
-            };
-            s.EnsureNoUnknownKeys();
-        }
-
-        EarlyStoppingOptions? early = null;
-        if (r.GetObjectOrNull("early_stopping", "config 'early_stopping'") is { } es)
-        {
-            early = new EarlyStoppingOptions
-            {
-                Monitor = es.GetString("monitor", "val_loss", new[] { "val_loss", "val_accuracy", "ema_val_loss", "ema_val_accuracy", "train_loss" }),
-                Patience = (int)es.GetLong("patience", 5, min: 1),
-                MinDelta = es.GetDouble("min_delta", 0, min: 0),
-                Mode = es.GetStringOrNull("mode", new[] { "min", "max" }),
-                RestoreBestWeights = es.GetBool("restore_best_weights", true),
-            };
-            es.EnsureNoUnknownKeys();
-        }
-
-        return new TrainerOptions
-        {
-            Optimizer = r.GetElement("optimizer"),
-            Scheduler = r.GetElement("scheduler"),
-            ScheduleInterval = r.GetString("scheduler_interval", "step", new[] { "step", "epoch" }) == "epoch" ? ScheduleInterval.Epoch : ScheduleInterval.Step,
-            ScheduleMonitor = r.GetString("scheduler_monitor", "val_loss", new[] { "val_loss", "val_accuracy", "train_loss" }),
-            BatchSize = (int)r.GetLong("batch_size", 64, min: 1),
-            GradientAccumulationSteps = (int)r.GetLong("gradient_accumulation_steps", 1, min: 1),
-            Epochs = (int)r.GetLong("epochs", 10, min: 0),
-            MaxSteps = r.GetLongOrNull("max_steps", min: 1),
-            Shuffle = r.GetBool("shuffle", true),
-            DropLast = r.GetBool("drop_last", false),
-            Clipping = clipping,
-            NonFinite = r.GetString("nonfinite", "stop", new[] { "stop", "skip", "raise" }) switch
-            {
-                "skip" => NonFinitePolicy.Skip,
-                "raise" => NonFinitePolicy.Raise,
-                _ => NonFinitePolicy.Stop,
-            },
-            Ema = ema,
-            Swa = swa,
-            EarlyStopping = early,
-            Checkpoint = new CheckpointOptions { EveryNSteps = r.GetLong("checkpoint_every_n_steps", 0, min: 0) },
-            Device = Device.Parse(r.GetString("device", "cpu")),
-            FallbackToCpu = r.GetBool("fallback_to_cpu", false),
-            Seed = r.GetLong("seed", 0),
-            Threads = (int?)r.GetLongOrNull("threads", min: 1),
-            LogEveryNSteps = (int)r.GetLong("log_every_n_steps", 50, min: 1),
-            EvaluateEveryEpoch = r.GetBool("evaluate_every_epoch", true),
-            EvalBatchSize = (int)r.GetLong("eval_batch_size", 1024, min: 1),
-        };
-    }
 }
