@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 using TorchSharp;
 
 namespace MLLrSched.TorchSharpBackend;
@@ -67,6 +68,9 @@ internal static class TorchSharpNativeLibrary
     private static string? CxxRuntimeLine(string message) =>
         message.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Contains("GLIBCXX_", StringComparison.Ordinal) || l.Contains("CXXABI_", StringComparison.Ordinal));
 
+    // "libtorch-cpu-linux-x64 package version 2.10.0.0" or "a reference to libtorch-cuda-12.8-linux-x64, Version=2.10.0.0".
+    private static readonly Regex LibtorchPackage = new(@"(libtorch-[A-Za-z0-9.\-]*?-(?:linux|win|osx)-[a-z0-9]+)(?: package version |, Version=)([0-9.]+[0-9])");
+
     internal static string Explain(Exception e)
     {
         var inner = e;
@@ -74,8 +78,10 @@ internal static class TorchSharpNativeLibrary
         var first = inner.Message.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? inner.GetType().Name;
         if (CxxRuntimeLine(inner.Message) is { } line)
             return $"TorchSharp's native library does not load on this system: {line}. {CxxRuntimeHint}";
-        if (inner is NotSupportedException && inner.Message.Contains("libtorch-", StringComparison.Ordinal))
-            return $"TorchSharp's native library or libtorch was not found ({first}). {PackageHint}";
+        // TorchSharp's loader names the libtorch package it looked for (and prints its whole search trace to stdout).
+        if (inner is NotSupportedException && LibtorchPackage.Match(inner.Message) is { Success: true } package)
+            return $"TorchSharp's native library did not load: libtorch (package {package.Groups[1].Value} {package.Groups[2].Value}) was found " +
+                   $"neither next to the application nor in the NuGet cache. {PackageHint}";
         return $"TorchSharp's native library does not load: {first} ({inner.GetType().Name}). {PackageHint} If it is referenced: " +
                CxxRuntimeHint;
     }

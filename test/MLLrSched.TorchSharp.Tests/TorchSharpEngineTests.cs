@@ -89,9 +89,16 @@ public sealed class TorchSharpEngineTests
         var missing = new NotSupportedException(
             "This application or script uses TorchSharp but doesn't contain a reference to libtorch-cpu-linux-x64, Version=2.10.0.0.\n\nConsider ...");
         m = TorchSharpNativeLibrary.Explain(missing);
+        StringAssert.Contains(m, "package libtorch-cpu-linux-x64 2.10.0.0");
         StringAssert.Contains(m, "TorchSharp-cpu");
         StringAssert.Contains(m, "TorchSharp-cuda-linux");
-        StringAssert.Contains(m, "libtorch-cpu-linux-x64");
+        m = TorchSharpNativeLibrary.Explain(new NotSupportedException(
+            "The libtorch-cuda-12.8-linux-x64 package version 2.10.0.0 is not restored on this system. If using F# Interactive ..."));
+        StringAssert.Contains(m, "package libtorch-cuda-12.8-linux-x64 2.10.0.0");
+        m = TorchSharpNativeLibrary.Explain(new DllNotFoundException("Unable to load shared library 'LibTorchSharp' or one of its dependencies."));
+        StringAssert.Contains(m, "Unable to load shared library 'LibTorchSharp'");
+        StringAssert.Contains(m, "TorchSharp-cpu");
+        StringAssert.Contains(m, "GLIBCXX_3.4.32");
     }
 
     /// <summary>Two libtorch builds in one process crash, so after real work on this engine the process must have mapped
