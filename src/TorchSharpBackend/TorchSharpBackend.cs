@@ -73,7 +73,8 @@ public sealed class TorchSharpBackend : IBackend
     /// <inheritdoc />
     public void ManualSeed(long seed)
     {
-        torch.random.manual_seed(seed);
+        // manual_seed returns a new handle to the default generator; disposing it frees the handle, not the generator.
+        using var generator = torch.random.manual_seed(seed);
         if (torch.cuda.is_available()) torch.cuda.manual_seed_all(seed);
     }
 
