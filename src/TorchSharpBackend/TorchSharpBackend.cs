@@ -6,9 +6,10 @@ namespace MLLrSched.TorchSharpBackend;
 
 /// <summary>
 /// The backend seam over TorchSharp: tensors are <see cref="TorchSharpTensor"/>, scopes are TorchSharp dispose scopes,
-/// and models are TorchSharp modules wrapped in <see cref="TorchSharpModel"/>. No fused kernels: policies take their
-/// tensor-op path, which computes the same float operations as PyTorch. The native backend stays the default; use this
-/// one to train your own TorchSharp <c>nn.Module</c> with MLLrSched's policies.
+/// and models are TorchSharp modules wrapped in <see cref="TorchSharpModel"/>. Capabilities (<see cref="TryGet{T}"/>):
+/// <see cref="IModuleBuilder"/> only. No fused kernels: policies take their tensor-op path, which computes the same
+/// float operations as PyTorch. Applications normally reach it through <see cref="TorchSharpEngine"/>
+/// (<c>EngineRegistry.Load("torchsharp")</c>), which also checks that TorchSharp's native library loads.
 /// </summary>
 public sealed class TorchSharpBackend : IBackend
 {
@@ -72,7 +73,8 @@ public sealed class TorchSharpBackend : IBackend
     /// <inheritdoc />
     public void ManualSeed(long seed)
     {
-        torch.random.manual_seed(seed);
+        // manual_seed returns a new handle to the default generator; disposing it frees the handle, not the generator.
+        using var generator = torch.random.manual_seed(seed);
         if (torch.cuda.is_available()) torch.cuda.manual_seed_all(seed);
     }
 
@@ -92,7 +94,41 @@ public sealed class TorchSharpBackend : IBackend
     }
 
     /// <inheritdoc />
-    public IFusedKernels? Fused => null;
+    /// <remarks>Offers <see cref="IModuleBuilder"/> (<see cref="TorchSharpModuleBuilder"/>); no fused kernels.</remarks>
+    public T? TryGet<T>() where T : class => TorchSharpModuleBuilder.Instance as T;
+
+    /// <inheritdoc />
+    /// <remarks>The libtorch version this TorchSharp build was made for (<c>torch.__version__</c>, e.g. "2.10.0"); with
+    /// MLLRSCHED_LIBTORCH_PACKAGE=none the libtorch actually loaded is whatever the system provides.</remarks>
+    public string LibtorchVersion { get; } = string.Join('.', torch.__version__.Split('.').Take(3));
+
+    /// <inheritdoc />
+    public int NumThreads
+    {
+        get => torch.get_num_threads();
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            torch.set_num_threads(value);
+        }
+    }
+
+    /// <inheritdoc />
+    public ITensor FromBytes(ReadOnlySpan<byte> data, DType dtype, long[] shape, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        long count = 1;
+        foreach (var d in shape)
+            count = d >= 0 ? checked(count * d) : throw new ArgumentException($"Negative dimension in shape [{string.Join(", ", shape)}].", nameof(shape));
+        var expected = count * dtype.ElementSize();
+        if (data.Length != expected)
+            throw new ArgumentException(
+                $"{data.Length} bytes given for a {dtype.TorchName()} tensor of shape [{string.Join(", ", shape)}], which needs {expected}.", nameof(data));
+        var host = torch.empty(shape, dtype.ToTorch());
+        // bytes is a span over the new tensor's own (contiguous, CPU) memory.
+        if (count > 0) data.CopyTo(host.bytes);
+        return Place(host, device);
+    }
 
     /// <inheritdoc />
     public ILossFunctions Losses { get; } = new TorchSharpLosses();

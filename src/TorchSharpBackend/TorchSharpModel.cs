@@ -1,5 +1,6 @@
 using MLLrSched.Backend;
 using TorchSharp;
+using TorchSharp.Modules;
 using TorchTensor = TorchSharp.torch.Tensor;
 
 namespace MLLrSched.TorchSharpBackend;
@@ -7,7 +8,8 @@ namespace MLLrSched.TorchSharpBackend;
 /// <summary>
 /// A user's TorchSharp module as an <see cref="IModel"/>: the trainer, optimizers, EMA and clipping see its
 /// <c>named_parameters()</c> / <c>named_buffers()</c> (same names as PyTorch's state_dict keys), switch
-/// train/eval mode and call <c>forward</c>.
+/// train/eval mode and call <c>forward</c>. BatchNorm layers anywhere in the module make it an
+/// <see cref="IHasRunningStatistics"/> for SWA's <c>update_bn</c>.
 /// </summary>
 /// <example>
 /// <code>
@@ -17,7 +19,7 @@ namespace MLLrSched.TorchSharpBackend;
 /// trainer.Fit(train, validation);
 /// </code>
 /// </example>
-public sealed class TorchSharpModel : IModel, IDisposable
+public sealed class TorchSharpModel : IModel, IHasRunningStatistics, IDisposable
 {
     private readonly torch.nn.Module<TorchTensor, TorchTensor> _module;
     private readonly bool _ownsModule;
@@ -25,7 +27,7 @@ public sealed class TorchSharpModel : IModel, IDisposable
     private readonly Dictionary<IntPtr, TorchSharpTensor> _wrappers = new();
 
     /// <summary>Wraps <paramref name="module"/>.</summary>
-    /// <param name="module">Any TorchSharp module mapping one tensor to one tensor (move it to its device first).</param>
+    /// <param name="module">Any TorchSharp module mapping one tensor to one tensor.</param>
     /// <param name="ownsModule">Dispose the module with this wrapper.</param>
     public TorchSharpModel(torch.nn.Module<TorchTensor, TorchTensor> module, bool ownsModule = false)
     {
@@ -49,24 +51,17 @@ public sealed class TorchSharpModel : IModel, IDisposable
 
     private TorchSharpTensor Wrap(TorchTensor t)
     {
-        if (_wrappers.TryGetValue(t.Handle, out var w) && !w.Value.IsInvalid) return w;
+        if (_wrappers.TryGetValue(t.Handle, out var w) && !w.Value.IsInvalid && ReferenceEquals(w.Value, t)) return w;
         w = new TorchSharpTensor(t, owned: false);
         _wrappers[t.Handle] = w;
         return w;
     }
 
-    // Tracked here: TorchSharp 0.99's Sequential.train() sets its children but not its own flag.
-    private bool? _training;
+    /// <inheritdoc />
+    public bool IsTraining => _module.training;
 
     /// <inheritdoc />
-    public bool IsTraining => _training ?? _module.training;
-
-    /// <inheritdoc />
-    public void SetTraining(bool training)
-    {
-        _module.train(training);
-        _training = training;
-    }
+    public void SetTraining(bool training) => _module.train(training);
 
     /// <inheritdoc />
     public ITensor Forward(ITensor input)
@@ -76,11 +71,52 @@ public sealed class TorchSharpModel : IModel, IDisposable
         return new TorchSharpTensor(_module.forward(x));
     }
 
-    /// <summary>Moves the module to <paramref name="device"/> (its parameters get new handles, so the wrappers are renewed).</summary>
-    public void To(Device device)
+    /// <inheritdoc />
+    /// <remarks>
+    /// Unlike PyTorch, TorchSharp's <c>module.to(device)</c> replaces each parameter and buffer that has to move with a
+    /// new tensor (and disposes the old one), so move the model before creating optimizers or EMA copies: tensors handed
+    /// out by <see cref="NamedParameters"/> earlier are invalid afterwards. A move to the device the model is already on
+    /// changes nothing.
+    /// </remarks>
+    public void MoveTo(Device device)
     {
         _module.to(device.ToTorch());
-        _wrappers.Clear();
+        foreach (var stale in _wrappers.Where(kv => kv.Value.Value.IsInvalid).Select(kv => kv.Key).ToArray())
+            _wrappers.Remove(stale);
+    }
+
+    // ------------------------------------------------------------------ running statistics (update_bn)
+
+    private List<BatchNorm> RunningStatisticsLayers() =>
+        _module.modules().OfType<BatchNorm>().Where(b => b.track_running_stats && b.running_mean is not null).ToList();
+
+    /// <inheritdoc />
+    public bool HasRunningStatistics => RunningStatisticsLayers().Count > 0;
+
+    /// <inheritdoc />
+    public IDisposable BeginRecomputingRunningStatistics()
+    {
+        var norms = RunningStatisticsLayers();
+        var momenta = norms.Select(b => b.momentum).ToArray();
+        using (torch.no_grad())
+            foreach (var b in norms)
+            {
+                b.running_mean!.zero_();
+                b.running_var!.fill_(1);
+                b.num_batches_tracked?.zero_();
+                // momentum null = cumulative average (factor 1 / num_batches_tracked), as PyTorch's update_bn sets it.
+                b.momentum = null;
+            }
+        return new Restore(() =>
+        {
+            for (var i = 0; i < norms.Count; i++) norms[i].momentum = momenta[i];
+        });
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        private Action? _undo = undo;
+        public void Dispose() { _undo?.Invoke(); _undo = null; }
     }
 
     /// <inheritdoc />

@@ -51,11 +51,12 @@ public sealed class TorchSharpTensor : ITensor
     public bool RequiresGrad { get => Value.requires_grad; set => Value.requires_grad = value; }
 
     /// <inheritdoc />
-    /// <remarks>With TorchSharp older than 0.102.6 setting null zeroes the gradient instead of freeing it (see docs/torchsharp.md).</remarks>
+    /// <remarks>TorchSharp's <c>grad</c> getter makes a new handle to the gradient on every call (registered in the
+    /// current dispose scope); the wrapper owns that handle, so disposing it frees the handle, not the gradient.</remarks>
     public ITensor? Grad
     {
-        get => TorchSharpConvert.GetGrad(Value) is { } g ? W(g) : null;
-        set => TorchSharpConvert.SetGrad(Value, value is null ? null : T(value));
+        get => Value.grad is { } g ? W(g) : null;
+        set => Value.grad = value is null ? null : T(value);
     }
 
     /// <inheritdoc />
@@ -64,7 +65,11 @@ public sealed class TorchSharpTensor : ITensor
     /// <inheritdoc />
     public ITensor ZerosLike() => W(torch.zeros_like(Value));
     /// <inheritdoc />
-    public ITensor FullLike(double value) => W(torch.full_like(Value, value));
+    public ITensor FullLike(double value)
+    {
+        using var s = value.ToScalar();
+        return W(torch.full_like(Value, s));
+    }
     /// <inheritdoc />
     public ITensor Clone() => W(Value.clone());
     /// <inheritdoc />
@@ -81,28 +86,68 @@ public sealed class TorchSharpTensor : ITensor
     /// <inheritdoc />
     public ITensor Copy_(ITensor source) => Self(Value.copy_(T(source)));
     /// <inheritdoc />
-    public ITensor Zero_() => Self(Value.zero_());
+    public ITensor Zero_()
+    {
+        // TorchSharp's zero_() zeroes in place but returns a NEW handle to this tensor (zeros_out): dispose it.
+        var alias = Value.zero_();
+        if (!ReferenceEquals(alias, Value)) alias.Dispose();
+        return this;
+    }
     /// <inheritdoc />
-    public ITensor Fill_(double value) => Self(Value.fill_(value));
+    public ITensor Fill_(double value)
+    {
+        using var s = value.ToScalar();
+        return Self(Value.fill_(s));
+    }
     /// <inheritdoc />
-    public ITensor Add_(ITensor other, double alpha = 1) => Self(alpha == 1 ? Value.add_(T(other)) : Value.add_(T(other), alpha));
+    public ITensor Add_(ITensor other, double alpha = 1)
+    {
+        if (alpha == 1) return Self(Value.add_(T(other), One));
+        using var a = alpha.ToScalar();
+        return Self(Value.add_(T(other), a));
+    }
     /// <inheritdoc />
-    public ITensor Add_(double value) => Self(Value.add_(value));
+    public ITensor Add_(double value)
+    {
+        using var s = value.ToScalar();
+        return Self(Value.add_(s, One));
+    }
     // sub(x, alpha) is add(x, -alpha) bit for bit: negating alpha·x is exact.
     /// <inheritdoc />
-    public ITensor Sub_(ITensor other, double alpha = 1) => Self(alpha == 1 ? Value.sub_(T(other)) : Value.add_(T(other), -alpha));
+    public ITensor Sub_(ITensor other, double alpha = 1)
+    {
+        if (alpha == 1) return Self(Value.sub_(T(other)));
+        using var a = (-alpha).ToScalar();
+        return Self(Value.add_(T(other), a));
+    }
     /// <inheritdoc />
     public ITensor Mul_(ITensor other) => Self(Value.mul_(T(other)));
     /// <inheritdoc />
-    public ITensor Mul_(double value) => Self(Value.mul_(value));
+    public ITensor Mul_(double value)
+    {
+        using var s = value.ToScalar();
+        return Self(Value.mul_(s));
+    }
     /// <inheritdoc />
     public ITensor Div_(ITensor other) => Self(Value.div_(T(other)));
     /// <inheritdoc />
-    public ITensor Div_(double value) => Self(Value.div_(value));
+    public ITensor Div_(double value)
+    {
+        using var s = value.ToScalar();
+        return Self(Value.div_(s));
+    }
     /// <inheritdoc />
-    public ITensor AddCMul_(ITensor t1, ITensor t2, double value = 1) => Self(Value.addcmul_(T(t1), T(t2), value));
+    public ITensor AddCMul_(ITensor t1, ITensor t2, double value = 1)
+    {
+        using var s = value.ToScalar();
+        return Self(Value.addcmul_(T(t1), T(t2), s));
+    }
     /// <inheritdoc />
-    public ITensor AddCDiv_(ITensor t1, ITensor t2, double value = 1) => Self(Value.addcdiv_(T(t1), T(t2), value));
+    public ITensor AddCDiv_(ITensor t1, ITensor t2, double value = 1)
+    {
+        using var s = value.ToScalar();
+        return Self(Value.addcdiv_(T(t1), T(t2), s));
+    }
     /// <inheritdoc />
     public ITensor Lerp_(ITensor end, double weight)
     {
@@ -118,9 +163,18 @@ public sealed class TorchSharpTensor : ITensor
     /// <inheritdoc />
     public ITensor Sign_() => Self(Value.sign_());
     /// <inheritdoc />
-    public ITensor Pow_(double exponent) => Self(Value.pow_(exponent));
+    public ITensor Pow_(double exponent)
+    {
+        using var s = exponent.ToScalar();
+        return Self(Value.pow_(s));
+    }
     /// <inheritdoc />
-    public ITensor Clamp_(double? min, double? max) => Self(Value.clamp_(Sc(min), Sc(max)));
+    public ITensor Clamp_(double? min, double? max)
+    {
+        using var lo = Sc(min);
+        using var hi = Sc(max);
+        return Self(Value.clamp_(lo, hi));
+    }
     /// <inheritdoc />
     public ITensor Maximum_(ITensor other)
     {
@@ -128,22 +182,48 @@ public sealed class TorchSharpTensor : ITensor
         return Self(Value.copy_(m));
     }
     /// <inheritdoc />
-    public ITensor MaskedFill_(ITensor mask, double value) => Self(Value.masked_fill_(T(mask), value));
+    public ITensor MaskedFill_(ITensor mask, double value)
+    {
+        using var s = value.ToScalar();
+        return Self(Value.masked_fill_(T(mask), s));
+    }
 
     /// <inheritdoc />
-    public ITensor Add(ITensor other, double alpha = 1) => W(alpha == 1 ? Value.add(T(other)) : Value.add(T(other), alpha));
+    public ITensor Add(ITensor other, double alpha = 1)
+    {
+        if (alpha == 1) return W(Value.add(T(other), One));
+        using var a = alpha.ToScalar();
+        return W(Value.add(T(other), a));
+    }
     /// <inheritdoc />
-    public ITensor Add(double value) => W(Value.add(value));
+    public ITensor Add(double value)
+    {
+        using var s = value.ToScalar();
+        return W(Value.add(s, One));
+    }
     /// <inheritdoc />
-    public ITensor Sub(ITensor other, double alpha = 1) => W(alpha == 1 ? Value.sub(T(other)) : Value.add(T(other), -alpha));
+    public ITensor Sub(ITensor other, double alpha = 1)
+    {
+        if (alpha == 1) return W(Value.sub(T(other)));
+        using var a = (-alpha).ToScalar();
+        return W(Value.add(T(other), a));
+    }
     /// <inheritdoc />
     public ITensor Mul(ITensor other) => W(Value.mul(T(other)));
     /// <inheritdoc />
-    public ITensor Mul(double value) => W(Value.mul(value));
+    public ITensor Mul(double value)
+    {
+        using var s = value.ToScalar();
+        return W(Value.mul(s));
+    }
     /// <inheritdoc />
     public ITensor Div(ITensor other) => W(Value.div(T(other)));
     /// <inheritdoc />
-    public ITensor Div(double value) => W(Value.div(value));
+    public ITensor Div(double value)
+    {
+        using var s = value.ToScalar();
+        return W(Value.div(s));
+    }
     /// <inheritdoc />
     public ITensor Sqrt() => W(Value.sqrt());
     /// <inheritdoc />
@@ -155,27 +235,48 @@ public sealed class TorchSharpTensor : ITensor
     /// <inheritdoc />
     public ITensor Neg() => W(Value.neg());
     /// <inheritdoc />
-    public ITensor Square() => W(Value.square());
+    public ITensor Square() => W(Value.pow(Two));
     /// <inheritdoc />
     public ITensor Exp() => W(Value.exp());
     /// <inheritdoc />
     public ITensor Log() => W(Value.log());
     /// <inheritdoc />
-    public ITensor Pow(double exponent) => W(Value.pow(exponent));
+    public ITensor Pow(double exponent)
+    {
+        using var s = exponent.ToScalar();
+        return W(Value.pow(s));
+    }
     /// <inheritdoc />
     public ITensor Maximum(ITensor other) => W(Value.maximum(T(other)));
     /// <inheritdoc />
     public ITensor Minimum(ITensor other) => W(Value.minimum(T(other)));
     /// <inheritdoc />
-    public ITensor Clamp(double? min, double? max) => W(Value.clamp(Sc(min), Sc(max)));
+    public ITensor Clamp(double? min, double? max)
+    {
+        using var lo = Sc(min);
+        using var hi = Sc(max);
+        return W(Value.clamp(lo, hi));
+    }
     /// <inheritdoc />
     public ITensor Where(ITensor condition, ITensor other) => W(Value.where(T(condition), T(other)));
     /// <inheritdoc />
-    public ITensor Gt(double value) => W(Value.gt(value));
+    public ITensor Gt(double value)
+    {
+        using var s = value.ToScalar();
+        return W(Value.gt(s));
+    }
     /// <inheritdoc />
-    public ITensor Lt(double value) => W(Value.lt(value));
+    public ITensor Lt(double value)
+    {
+        using var s = value.ToScalar();
+        return W(Value.lt(s));
+    }
     /// <inheritdoc />
-    public ITensor Eq(double value) => W(Value.eq(value));
+    public ITensor Eq(double value)
+    {
+        using var s = value.ToScalar();
+        return W(Value.eq(s));
+    }
     /// <inheritdoc />
     public ITensor IsFinite() => W(Value.isfinite());
 
@@ -224,6 +325,16 @@ public sealed class TorchSharpTensor : ITensor
     /// <inheritdoc />
     public double[] ToDoubleArray() => HostCopy<double>(torch.ScalarType.Float64);
 
+    /// <inheritdoc />
+    public byte[] ToBytes()
+    {
+        if (Value.is_sparse) throw NoSparse();
+        using var cpu = Value.cpu();
+        using var dense = cpu.contiguous();
+        // bytes is a span over the tensor's own memory: copy it out before the handles are disposed.
+        return dense.numel() == 0 ? [] : dense.bytes.ToArray();
+    }
+
     private T[] HostCopy<T>(torch.ScalarType type) where T : unmanaged
     {
         using var converted = Value.to_type(type);
@@ -239,7 +350,13 @@ public sealed class TorchSharpTensor : ITensor
         return this;
     }
 
-    private static Scalar? Sc(double? v) => v is { } x ? (Scalar)x : null;
+    private static Scalar? Sc(double? v) => v?.ToScalar();
+
+    // TorchSharp turns each .NET number passed where it takes a Scalar into a native c10::Scalar that dispose scopes do
+    // not track and only the finalizer frees; its add(t) / add_(t) / square() make such a Scalar (1, 2) on every call.
+    // Every op here passes Scalars it disposes at once, or these two, which live as long as the process.
+    private static readonly Scalar One = 1.ToScalar();
+    private static readonly Scalar Two = 2.ToScalar();
 
     /// <inheritdoc />
     public void Dispose()
