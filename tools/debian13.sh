@@ -426,9 +426,10 @@ ensure_debootstrap() {
   command -v debootstrap >/dev/null && return 0
   command -v apt-get >/dev/null || cannot "debootstrap is missing and there is no apt-get to install it"
   log "installing debootstrap on the host"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null 2>&1 \
-    || { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 \
-         && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null 2>&1; } \
+  local install=(apt-get install -y -qq --no-install-recommends debootstrap)
+  export DEBIAN_FRONTEND=noninteractive
+  # Straight away first: the host's package lists are usually recent enough.
+  "${install[@]}" >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && "${install[@]}" >/dev/null 2>&1; } \
     || cannot "could not install debootstrap with apt-get"
 }
 
@@ -525,7 +526,10 @@ EOF
   mount_system "$tmp"
   mnt "$tmp/var/cache/apt/archives" --bind "$CACHE/apt-archives"
   log "apt-get update"
-  in_root "$tmp" apt-get update -qq >>"$logf" 2>&1 || { tail -n 30 "$logf" >&2; die "apt-get update failed in the root (log: $logf)"; }
+  if ! in_root "$tmp" apt-get update -qq >>"$logf" 2>&1; then
+    tail -n 30 "$logf" >&2
+    die "apt-get update failed in the root (log: $logf)"
+  fi
   local pkgs opt
   pkgs=$(resolve_packages "$tmp" required "${PACKAGES[@]}") || die "package list does not fit $SUITE"
   opt=$(resolve_packages "$tmp" optional "${OPTIONAL_PACKAGES[@]}")
@@ -586,8 +590,9 @@ ensure_root() {
   mkdir -p "$CACHE"
   case "$CACHE/" in "$REPO"/*) die "the cache ($CACHE) must be outside the repository" ;; esac
   exec 9>"$BUILD_LOCK"
-  if ! flock -n -x 9; then
-    log "waiting for another build/refresh of the root to finish"
+  # A refresh by a concurrent call takes milliseconds; only say something when it is a build being waited for.
+  if ! flock -w 3 -x 9; then
+    log "waiting for another build of the root to finish"
     flock -x 9
   fi
   root_complete || build_root
@@ -703,8 +708,10 @@ find_dotnet_dir() {
   local dir
   dir=$(dirname "$exe")
   # Binding a system directory over the root's would replace the root's own userland.
-  case $dir in /|/usr|/usr/bin|/usr/lib|/usr/lib64|/usr/local|/usr/local/bin|/usr/share|/bin|/lib|/lib64|/opt|/etc|/var|/home|/root|/tmp)
-    log "warning: dotnet lives in $dir, which cannot be bind-mounted into the root; no dotnet inside"; return 0 ;;
+  case $dir in
+    /|/usr|/usr/bin|/usr/lib|/usr/lib64|/usr/local|/usr/local/bin|/usr/share|/bin|/lib|/lib64|/opt|/etc|/var|/home|/root|/tmp)
+      log "warning: dotnet lives in $dir, which cannot be bind-mounted into the root; no dotnet inside"
+      return 0 ;;
   esac
   echo "$dir"
 }
@@ -723,7 +730,9 @@ enter_private_ns() {
 
 status_line() {
   local state="absent" host build
-  if root_complete; then state="present"; elif [[ -d $CACHE/debian13-$KEY.building ]]; then state="absent (an interrupted build is left)"; fi
+  if root_complete; then state="present"
+  elif [[ -d $CACHE/debian13-$KEY.building ]]; then state="absent (an interrupted build is left)"
+  fi
   if host_is_new_enough; then
     host="host libstdc++ has $NEEDED_GLIBCXX: run is native, no root needed"
   else

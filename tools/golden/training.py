@@ -2,7 +2,7 @@
 """Golden data for the training-loop policies: gradient clipping, adaptive gradient clipping and weight averaging,
 from real PyTorch (Debian python3-torch 1.13.1).
 
-Run:  /usr/bin/python3 tools/golden/training.py   →  tools/golden/data/training/{clipping,averaging}.json
+Run:  /usr/bin/python3 tools/golden/training.py   →  tools/golden/data/torch-X.Y/training/{clipping,averaging,swalr,loops}.json
 
 AGC is transcribed from timm's timm/utils/agc.py (huggingface/pytorch-image-models @ 15d1dbc8); the EMA decay
 warmup from timm's ModelEmaV3.get_decay (timm/utils/model_ema.py @ 0a044bf4).
@@ -149,8 +149,42 @@ def swalr():
     write("swalr", cases)
 
 
+def loops():
+    """Whole training loops as MLLrSched's Trainer runs them: full-batch LBFGS through the closure (cross-entropy summed
+    and divided by the window's sample count, as the trainer normalises), and the same with accumulation of two
+    micro-batches (each micro-batch's summed loss divided by the window's total before its backward)."""
+    import torch.nn.functional as F
+    cases = []
+    for name, lbfgs, micro in (("lbfgs_full_batch", {"lr": 1.0, "max_iter": 5, "history_size": 5}, 1),
+                               ("lbfgs_strong_wolfe_accumulated", {"lr": 1.0, "max_iter": 4, "line_search_fn": "strong_wolfe"}, 2)):
+        g = torch.Generator().manual_seed(11)
+        n, features, classes = 32, 6, 3
+        x = torch.rand(n, features, generator=g) * 2 - 1
+        y = (x[:, 0] * 1.5 - x[:, 1] + 0.5 * x[:, 2]).mul(1.2).add(1.5).floor().clamp(0, classes - 1).long()
+        torch.manual_seed(5)
+        model = nn.Sequential(nn.Linear(features, 8), nn.Tanh(), nn.Linear(8, classes))
+        init = {k: enc(v) for k, v in model.state_dict().items()}
+        opt = torch.optim.LBFGS(model.parameters(), **lbfgs)
+        chunks = list(zip(x.split(n // micro), y.split(n // micro)))
+
+        def closure():
+            opt.zero_grad(set_to_none=True)
+            total = 0.0
+            for cx, cy in chunks:
+                loss = F.cross_entropy(model(cx), cy, reduction="sum")
+                loss.div(n).backward()
+                total += loss.item()
+            return total / n
+
+        losses = [float(opt.step(closure)) for _ in range(4)]
+        cases.append({"name": name, "lbfgs": lbfgs, "micro_batches": micro, "x": enc(x), "y": y.tolist(), "classes": classes,
+                      "init": init, "losses": losses, "final": {k: enc(v) for k, v in model.state_dict().items()}})
+    write("loops", cases)
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     clipping()
     averaging()
     swalr()
+    loops()

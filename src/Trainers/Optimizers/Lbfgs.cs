@@ -67,7 +67,7 @@ public sealed class Lbfgs : Optimizer
         throw new InvalidOperationException("LBFGS needs a closure that re-evaluates the loss: call Step(closure).");
 
     /// <summary>Always true: L-BFGS evaluates the loss several times per step.</summary>
-    public bool RequiresClosure => true;
+    public override bool RequiresClosure => true;
 
     /// <summary>
     /// One L-BFGS step of up to <c>max_iter</c> iterations. <paramref name="closure"/> must zero the gradients, compute the

@@ -139,6 +139,9 @@ public abstract class Optimizer : IOptimizer, IDisposable
         StepCount++;
     }
 
+    /// <inheritdoc />
+    public virtual bool RequiresClosure => false;
+
     /// <summary>
     /// Calls <paramref name="closure"/> (with autograd on), then <see cref="Step()"/>; returns the loss. LBFGS overrides
     /// it to re-evaluate the loss several times.
