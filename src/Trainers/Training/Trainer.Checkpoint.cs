@@ -4,6 +4,7 @@ using MLLrSched.Backend;
 using MLLrSched.Data;
 using MLLrSched.Optimizers;
 using MLLrSched.Torch;
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Torch.Serialization;
 
 namespace MLLrSched.Training;
