@@ -9,7 +9,6 @@
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/api/include/torch/cuda.h>
 #include <torch/csrc/api/include/torch/version.h>
-#include <torch/csrc/jit/serialization/pickle.h>
 #include <chrono>
 #include <cstdint>
 #include <cstring>

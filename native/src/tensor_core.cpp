@@ -44,7 +44,9 @@ MLS_API const char* mls_torch_version() {
                                std::to_string(TORCH_VERSION_PATCH);
   return v.c_str();
 }
-MLS_API int mls_abi_version() { return 1; }
+// 2: the libtorch pickler entry points (mls_ivalue_*, mls_pickle_save*, mls_buffer_free) are gone; files are
+// written by the managed MLLrSched.Backend.Persistence.
+MLS_API int mls_abi_version() { return 2; }
 
 // ---------------------------------------------------------------- lifecycle
 
@@ -107,6 +109,18 @@ MLS_API int mls_tensor_is_sparse(void* h) { return T(h).is_sparse() ? 1 : 0; }
 MLS_API int mls_tensor_is_contiguous(void* h) { return T(h).is_contiguous() ? 1 : 0; }
 MLS_API int mls_tensor_defined(void* h) { return T(h).defined() ? 1 : 0; }
 MLS_API int64_t mls_tensor_storage_offset(void* h) { return T(h).storage_offset(); }
+
+/// The first byte of a non-empty, contiguous, dense CPU tensor's memory (the persistence capability names a
+/// storage by the address of its first element).
+MLS_API void* mls_tensor_data_ptr(void* t) {
+  MLS_TRY
+  const at::Tensor& x = T(t);
+  TORCH_CHECK_VALUE(x.device().is_cpu() && x.layout() == at::kStrided && x.is_contiguous() &&
+                        x.numel() > 0,
+                    "data_ptr needs a non-empty contiguous dense CPU tensor");
+  return x.data_ptr();
+  MLS_CATCH(nullptr)
+}
 
 MLS_API int mls_tensor_item(void* h, double* d, int64_t* i) {
   MLS_TRY

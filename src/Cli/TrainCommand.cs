@@ -6,6 +6,7 @@ using MLLrSched.Plotting;
 using MLLrSched.Specs;
 using MLLrSched.Torch;
 using MLLrSched.Torch.Modules;
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Torch.Serialization;
 using MLLrSched.Training;
 using Spectre.Console;

@@ -45,7 +45,8 @@ public sealed class NativeBackend : IBackend
     /// <inheritdoc />
     public void SetRngState(byte[] state) => Generator.SetDefaultState(state);
     /// <inheritdoc />
-    public T? TryGet<T>() where T : class => FusedKernels.Instance as T ?? Modules.ModuleBuilder.Instance as T ?? this as T;
+    public T? TryGet<T>() where T : class =>
+        FusedKernels.Instance as T ?? Modules.ModuleBuilder.Instance as T ?? Serialization.NativeStorageSharing.Instance as T ?? this as T;
     /// <inheritdoc />
     public string LibtorchVersion => Torch.Version;
     /// <inheritdoc />

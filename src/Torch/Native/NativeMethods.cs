@@ -162,16 +162,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] public static partial IntPtr mls_bce_with_logits(IntPtr input, IntPtr target, IntPtr weight, IntPtr posWeight, int reduction);
     [LibraryImport(Lib)] public static partial IntPtr mls_one_hot(IntPtr indices, long numClasses);
 
-    // serialization (writer)
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial IntPtr mls_ivalue_new(int kind, long i, double d, string? s, IntPtr t);
-    [LibraryImport(Lib)] public static partial void mls_ivalue_free(IntPtr h);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int mls_ivalue_dict_set(IntPtr dict, string key, IntPtr value);
-    [LibraryImport(Lib)] public static partial int mls_ivalue_dict_set_int(IntPtr dict, long key, IntPtr value);
-    [LibraryImport(Lib)] public static partial int mls_ivalue_list_append(IntPtr list, IntPtr value);
-    [LibraryImport(Lib)] public static partial IntPtr mls_ivalue_tuple_new(IntPtr* items, long n);
-    [LibraryImport(Lib)] public static partial IntPtr mls_pickle_save(IntPtr value, out long length);
-    [LibraryImport(Lib)] public static partial void mls_buffer_free(IntPtr p);
-    [LibraryImport(Lib)] public static partial int mls_pickle_save_to(IntPtr value, delegate* unmanaged<IntPtr, byte*, long, long> write, IntPtr ctx);
+    // persistence (ITensorStorageSharing)
     [LibraryImport(Lib)] public static partial IntPtr mls_tensor_data_ptr(IntPtr h);
 
     // fused kernels

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using MLLrSched.Backend;
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Torch.Serialization;
 
 namespace MLLrSched.Torch.Tests.Serialization;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MLLrSched.Backend;
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Torch.Serialization;
 
 namespace MLLrSched.Torch.Tests.Serialization;

@@ -1,6 +1,6 @@
 using MLLrSched.Backend;
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Torch.Serialization;
-using N = MLLrSched.Torch.Native.NativeMethods;
 
 namespace MLLrSched.Torch.Tests.Serialization;
 
@@ -148,10 +148,11 @@ public class PythonReadsCSharpTests
         });
 
         // Proves the weights_only check can fail: libtorch's own pickle_save tags containers with
-        // torch.jit._pickle.restore_type_tag, which PyTorch ≥ 2.6 refuses by default.
+        // torch.jit._pickle.restore_type_tag, which PyTorch ≥ 2.6 refuses by default. The file is made by hand the
+        // way pickle_save writes {"x": tensor}: restore_type_tag({"x": tensor}, "Dict[str, Tensor]").
         Scenario("tagged_by_pickle_save", file =>
         {
-            File.WriteAllBytes(file, LibtorchPickleSave(Tensor.Ones([2])));
+            File.WriteAllBytes(file, TypeTaggedLikePickleSave());
             return (new TorchDict { { "x", Tensor.Ones([2]) } }, null, null);
         });
 
@@ -175,19 +176,14 @@ public class PythonReadsCSharpTests
         _ => false,
     };
 
-    /// <summary>{"x": tensor} through torch::jit::pickle_save (the shim's buffered writer, which TorchFile does not use).</summary>
-    private static byte[] LibtorchPickleSave(Tensor x)
+    /// <summary>{"x": ones(2)} with the type tag torch::jit::pickle_save puts on containers.</summary>
+    private static byte[] TypeTaggedLikePickleSave()
     {
-        var dict = N.mls_ivalue_new(6, 0, 0, null, IntPtr.Zero);
-        var t = N.mls_ivalue_new(5, 0, 0, null, x.Handle);
-        Assert.AreEqual(0, N.mls_ivalue_dict_set(dict, "x", t));
-        N.mls_ivalue_free(t);
-        var p = N.mls_pickle_save(dict, out var length);
-        N.mls_ivalue_free(dict);
-        var bytes = new byte[length];
-        System.Runtime.InteropServices.Marshal.Copy(p, bytes, 0, (int)length);
-        N.mls_buffer_free(p);
-        return bytes;
+        var pickle = new PickleBuilder()
+            .Global("torch.jit._pickle", "restore_type_tag")
+            .Op('(').Op('}').Str("x").Tensor("0", 2, size: [2], stride: [1]).Op('s').Str("Dict[str, Tensor]").Op('t')
+            .Op('R').Stop();
+        return ZipFixtures.WithPickle(pickle, ("0", Tensor.Ones([2]).ToBytes()));
     }
 
     private static TorchDict ToDict(OrderedDictionary<string, Tensor> sd)

@@ -1,4 +1,5 @@
 using System.Text;
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Torch.Serialization;
 
 namespace MLLrSched.Torch.Tests.Serialization;

@@ -1,3 +1,4 @@
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Torch.Serialization;
 
 namespace MLLrSched.Torch.Tests.Serialization;

@@ -1,4 +1,5 @@
 using MLLrSched.Backend;
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Torch.Serialization;
 
 namespace MLLrSched.Torch.Tests.Serialization;
@@ -106,7 +107,7 @@ public class TorchFileRoundTripTests
         using var scope = TensorScope.Open();
         var sd = new OrderedDictionary<string, Tensor> { ["b"] = Tensor.Ones([2]), ["a"] = Tensor.Zeros([1]) };
         var loaded = (TorchDict)TorchFile.LoadValue(TorchFile.SaveValueToBytes(new TorchDict { { "model", sd }, { "epoch", 3L } }))!;
-        var back = loaded.Get<TorchDict>("model").ToStateDict();
+        var back = loaded.Get<TorchDict>("model").ToStateDict<Tensor>();
         CollectionAssert.AreEqual(new[] { "b", "a" }, back.Keys.ToArray());
         Assert.IsTrue(back["b"].Equal(sd["b"]));
         var e = Assert.ThrowsExactly<InvalidCastException>(() => loaded.ToStateDict());

@@ -1,4 +1,4 @@
-namespace MLLrSched.Torch.Serialization;
+namespace MLLrSched.Backend.Persistence;
 
 /// <summary>
 /// The zip format's CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), slice-by-8. The reader

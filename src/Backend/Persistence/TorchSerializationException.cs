@@ -1,4 +1,4 @@
-namespace MLLrSched.Torch.Serialization;
+namespace MLLrSched.Backend.Persistence;
 
 /// <summary>Why a PyTorch file could not be read.</summary>
 public enum TorchSerializationError

@@ -1,7 +1,6 @@
 using System.Globalization;
-using MLLrSched.Backend;
 
-namespace MLLrSched.Torch.Serialization;
+namespace MLLrSched.Backend.Persistence;
 
 /// <summary>Conversions and descriptions for values of the file's value model.</summary>
 internal static class TorchValues
@@ -14,7 +13,7 @@ internal static class TorchValues
         long l => $"int {l.ToString(CultureInfo.InvariantCulture)}",
         double d => $"float {d.ToString("R", CultureInfo.InvariantCulture)}",
         string s => s.Length <= 40 ? $"str '{s}'" : $"str of {s.Length} characters",
-        Tensor t => t.IsDisposed ? "a disposed tensor" : $"tensor ({t.DType.TorchName()}, shape [{string.Join(", ", t.ShapeCached)}])",
+        ITensor t => DescribeTensor(t),
         TorchDict d => d.ToString(),
         TorchTuple t => t.ToString(),
         List<object?> l => $"list of {l.Count} items",
@@ -25,6 +24,19 @@ internal static class TorchValues
         _ => value.GetType().Name,
     };
 
+    private static string DescribeTensor(ITensor t)
+    {
+        try
+        {
+            return $"tensor ({t.DType.TorchName()}, shape [{string.Join(", ", t.Shape)}])";
+        }
+        catch (ObjectDisposedException)
+        {
+            // Engines signal use after disposal this way; a message about a value must not throw.
+            return "a disposed tensor";
+        }
+    }
+
     private static string PythonName(Type t)
     {
         var u = Nullable.GetUnderlyingType(t) ?? t;
@@ -32,7 +44,7 @@ internal static class TorchValues
         if (u == typeof(double) || u == typeof(float)) return "float";
         if (u == typeof(bool)) return "bool";
         if (u == typeof(string)) return "str";
-        if (u == typeof(Tensor)) return "tensor";
+        if (typeof(ITensor).IsAssignableFrom(u)) return "tensor";
         if (u == typeof(TorchDict)) return "dict";
         if (u == typeof(TorchTuple)) return "tuple";
         if (u == typeof(List<object?>)) return "list";

@@ -1,4 +1,4 @@
-namespace MLLrSched.Torch.Serialization;
+namespace MLLrSched.Backend.Persistence;
 
 /// <summary>
 /// The Python names the reader recognises in a pickle (<c>GLOBAL module name</c>) and what calling

@@ -1,6 +1,4 @@
-using MLLrSched.Backend;
-
-namespace MLLrSched.Torch.Serialization;
+namespace MLLrSched.Backend.Persistence;
 
 /// <summary>A storage named by a persistent id: the record <c>data/&lt;Key&gt;</c> holding <see cref="Numel"/> elements.</summary>
 internal sealed record PickledStorage(string Key, DType DType, long Numel, string Location);
@@ -8,7 +6,7 @@ internal sealed record PickledStorage(string Key, DType DType, long Numel, strin
 /// <summary>
 /// A tensor the pickle describes (<c>_rebuild_tensor_v2</c>): a strided view of a storage. It stays a
 /// placeholder until the whole pickle has been read and checked; then the storages are loaded once each
-/// and every placeholder is replaced by a real <see cref="Tensor"/>.
+/// and every placeholder is replaced by a real <see cref="ITensor"/>.
 /// </summary>
 internal sealed record PickledTensor(PickledStorage Storage, long Offset, long[] Size, long[] Stride, bool RequiresGrad)
 {

@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace MLLrSched.Torch.Serialization;
+namespace MLLrSched.Backend.Persistence;
 
 /// <summary>
 /// A Python <c>dict</c> (or <c>collections.OrderedDict</c>) as read from or written to a PyTorch file:
@@ -9,7 +9,7 @@ namespace MLLrSched.Torch.Serialization;
 /// </summary>
 /// <remarks>
 /// Values are the file's value model: <c>null</c> (None), <see cref="bool"/>, <see cref="long"/>
-/// (int), <see cref="double"/> (float), <see cref="string"/>, <see cref="Tensor"/>,
+/// (int), <see cref="double"/> (float), <see cref="string"/>, <see cref="ITensor"/>,
 /// <see cref="TorchDict"/>, <see cref="List{T}"/> of <c>object?</c> (list) and <see cref="TorchTuple"/>.
 /// When saving, <see cref="int"/> and <see cref="float"/> are accepted too and widened.
 /// </remarks>
@@ -81,15 +81,22 @@ public sealed class TorchDict : IEnumerable<KeyValuePair<object, object?>>
     /// <c>"model"</c> entry of a loaded checkpoint.
     /// </summary>
     /// <exception cref="InvalidCastException">A key is not a string or a value is not a tensor (the message names it).</exception>
-    public OrderedDictionary<string, Tensor> ToStateDict()
+    public OrderedDictionary<string, ITensor> ToStateDict() => ToStateDict<ITensor>();
+
+    /// <summary>
+    /// This dict as a state_dict of an engine's own tensor type, e.g. <c>ToStateDict&lt;Tensor&gt;()</c> for the
+    /// native engine (the tensors a file loaded on that engine holds).
+    /// </summary>
+    /// <exception cref="InvalidCastException">A key is not a string or a value is not a <typeparamref name="T"/> (the message names it).</exception>
+    public OrderedDictionary<string, T> ToStateDict<T>() where T : class, ITensor
     {
-        var result = new OrderedDictionary<string, Tensor>(Count);
+        var result = new OrderedDictionary<string, T>(Count);
         foreach (var (key, value) in _items)
         {
             if (key is not string name)
                 throw new InvalidCastException($"Not a state_dict: key {FormatKey(key)} is not a string.");
-            result.Add(name, value as Tensor ?? throw new InvalidCastException(
-                $"Not a state_dict: entry '{name}' is {TorchValues.Describe(value)}, not a tensor."));
+            result.Add(name, value as T ?? throw new InvalidCastException(
+                $"Not a state_dict: entry '{name}' is {TorchValues.Describe(value)}, not a tensor{(typeof(T) == typeof(ITensor) ? "" : $" of type {typeof(T).Name}")}."));
         }
         return result;
     }

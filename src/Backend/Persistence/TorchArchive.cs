@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 
-namespace MLLrSched.Torch.Serialization;
+namespace MLLrSched.Backend.Persistence;
 
 /// <summary>
 /// The zip container torch.save writes (PyTorch ≥ 1.6): records <c>&lt;archive&gt;/data.pkl</c> (the

@@ -1,10 +1,8 @@
-using MLLrSched.Backend;
-
-namespace MLLrSched.Torch.Serialization;
+namespace MLLrSched.Backend.Persistence;
 
 /// <summary>
 /// PyTorch's pickled storage classes (<c>torch.FloatStorage</c>, ...) and the dtypes they hold. The
-/// names are how torch.save and libtorch's pickler tag each storage in the file.
+/// names are how torch.save tags each storage in the file.
 /// </summary>
 internal static class StorageTypes
 {
@@ -22,6 +20,22 @@ internal static class StorageTypes
         ["BoolStorage"] = DType.Bool,
         // A raw byte storage (torch.save of an UntypedStorage); torch.load also reads it as uint8.
         ["UntypedStorage"] = DType.UInt8,
+    };
+
+    /// <summary>The storage class torch.save names for a dtype (<c>torch.FloatStorage</c> for float32, ...).</summary>
+    public static string ClassOf(DType dtype) => dtype switch
+    {
+        DType.Float32 => "FloatStorage",
+        DType.Float64 => "DoubleStorage",
+        DType.Float16 => "HalfStorage",
+        DType.BFloat16 => "BFloat16Storage",
+        DType.Int64 => "LongStorage",
+        DType.Int32 => "IntStorage",
+        DType.Int16 => "ShortStorage",
+        DType.Int8 => "CharStorage",
+        DType.UInt8 => "ByteStorage",
+        DType.Bool => "BoolStorage",
+        _ => throw new ArgumentException($"A {dtype} tensor cannot be saved; supported dtypes: {SupportedDTypes}."),
     };
 
     /// <summary>The dtypes the reader and writer support, in PyTorch's names, for messages.</summary>

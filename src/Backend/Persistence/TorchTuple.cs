@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace MLLrSched.Torch.Serialization;
+namespace MLLrSched.Backend.Persistence;
 
 /// <summary>
 /// A Python <c>tuple</c> as read from or written to a PyTorch file (e.g. Adam's <c>betas</c>). Immutable;

@@ -1,23 +1,27 @@
-using MLLrSched.Backend;
-
-namespace MLLrSched.Torch.Serialization;
+namespace MLLrSched.Backend.Persistence;
 
 /// <summary>
-/// Second phase of reading: replaces every <see cref="PickledTensor"/> placeholder in the unpickled
-/// value with a real <see cref="Tensor"/>. Each storage record is read once; a tensor that is the whole
-/// storage is created directly, and tensors sharing a storage (tied weights, views, slices) become
-/// strided views of one loaded copy, so they still share memory — as after Python's torch.load.
+/// Second phase of reading: replaces every <see cref="PickledTensor"/> placeholder in the unpickled value with a
+/// tensor of the caller's engine, created through <see cref="IBackend.FromBytes"/>. Each storage record is read once.
+/// A tensor that is its whole storage is created directly. Tensors that share a storage (tied weights, views,
+/// slices) become strided views of one loaded copy when the engine offers <see cref="ITensorStorageSharing"/> — they
+/// share memory, as after Python's torch.load — and otherwise each gets its own elements, gathered from the storage
+/// bytes here, so the values are right on every engine.
 /// </summary>
 /// <remarks>
-/// Nothing native is allocated until the whole value has been walked and every referenced record has
-/// been found with the right size, so damaged files fail before any tensor exists; if a later step
-/// fails, the tensors made so far are disposed.
+/// No tensor is created until the whole value has been walked and every referenced record has been found with the
+/// right size, so damaged files fail before any engine memory is allocated; if a later step fails, the tensors made
+/// so far are disposed.
 /// </remarks>
 internal static class TensorRebuilder
 {
-    /// <summary>Records are read (and checksummed) this many bytes at a time, straight into the tensor's
-    /// memory; small enough that the checksum reads cache-warm data. Tests lower it.</summary>
+    /// <summary>Records are read (and checksummed) this many bytes at a time; small enough that the checksum reads
+    /// cache-warm data. Tests lower it.</summary>
     internal static int ChunkBytes = 1 << 20;
+
+    /// <summary>Most bytes handed to one <see cref="IBackend.FromBytes"/> call (a span holds less than 2 GiB); larger
+    /// tensors are assembled from pieces. Tests lower it.</summary>
+    internal static long MaxBytesPerCall = 1L << 30;
 
     /// <summary>Deeper nesting is refused (state_dicts and checkpoints are a few levels deep), which
     /// also keeps a hostile file from exhausting the stack.</summary>
@@ -26,9 +30,9 @@ internal static class TensorRebuilder
     private sealed class Slot(PickledTensor tensor, Action<object?> assign)
     {
         public PickledTensor Tensor { get; } = tensor;
-        public Tensor? Made { get; private set; }
+        public ITensor? Made { get; private set; }
 
-        public void Assign(Tensor t)
+        public void Assign(ITensor t)
         {
             Made = t;
             assign(t);
@@ -48,55 +52,73 @@ internal static class TensorRebuilder
         };
     }
 
-    public static object? Materialize(object? root, TorchArchive archive, Device device)
+    public static unsafe object? Materialize(object? root, TorchArchive archive, IBackend backend, Device device)
     {
         var slots = new List<Slot>();
         var result = root;
         new Walker(slots).Value(root, v => result = v, 0, new PathNode(null, ""));
         if (slots.Count == 0) return result;
 
-        var groups = slots.GroupBy(s => s.Tensor.Storage.Key, StringComparer.Ordinal).ToList();
-        foreach (var g in groups) CheckRecord(archive, g.First().Tensor.Storage);
+        var groups = slots.GroupBy(s => s.Tensor.Storage.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+        foreach (var g in groups) CheckRecord(archive, g[0].Tensor.Storage);
 
-        var created = new List<Tensor>();
+        var sharing = backend.TryGet<ITensorStorageSharing>();
+        var created = new List<ITensor>();
         try
         {
-            using (Torch.NoGrad())
+            using var buffer = new HostBuffer();
+            using var gathered = new HostBuffer();
+            using (backend.NoGrad())
             {
-                foreach (var group in groups)
+                foreach (var uses in groups)
                 {
-                    var storage = group.First().Tensor.Storage;
-                    var uses = group.ToList();
+                    var storage = uses[0].Tensor.Storage;
+                    var nbytes = storage.Numel * storage.DType.ElementSize();
+                    var data = buffer.Reserve(nbytes);
+                    if (nbytes > 0) archive.ReadInto($"data/{storage.Key}", nbytes, data, ChunkBytes);
+
                     if (uses.Count == 1 && uses[0].Tensor.IsWholeContiguousStorage)
                     {
-                        var t = LoadStorage(archive, storage, uses[0].Tensor.Size, device);
-                        created.Add(t);
-                        uses[0].Assign(t);
-                        continue;
+                        Made(uses[0], Create(backend, data, nbytes, storage.DType, uses[0].Tensor.Size, device));
                     }
-                    using var flat = LoadStorage(archive, storage, new[] { storage.Numel }, device);
-                    foreach (var use in uses)
+                    else if (sharing != null)
                     {
-                        var view = flat.AsStrided(use.Tensor.Size, use.Tensor.Stride, use.Tensor.Offset);
-                        created.Add(view);
-                        use.Assign(view);
+                        using var flat = Create(backend, data, nbytes, storage.DType, [storage.Numel], device);
+                        foreach (var use in uses)
+                            Made(use, sharing.AsStrided(flat, use.Tensor.Size, use.Tensor.Stride, use.Tensor.Offset));
+                    }
+                    else
+                    {
+                        foreach (var use in uses)
+                        {
+                            var t = use.Tensor;
+                            if (t.IsWholeContiguousStorage)
+                            {
+                                Made(use, Create(backend, data, nbytes, storage.DType, t.Size, device));
+                                continue;
+                            }
+                            var size = storage.DType.ElementSize();
+                            var own = gathered.Reserve(t.Numel * size);
+                            StridedGather.Copy(data, size, t.Offset, t.Size, t.Stride, own);
+                            Made(use, Create(backend, own, t.Numel * size, storage.DType, t.Size, device));
+                        }
                     }
                 }
             }
             foreach (var slot in slots)
-                if (slot.Tensor.RequiresGrad) slot.Made!.RequiresGrad_(true);
+                if (slot.Tensor.RequiresGrad) slot.Made!.RequiresGrad = true;
             return result;
-        }
-        catch (TorchException e)
-        {
-            foreach (var t in created) t.Dispose();
-            if (e is TorchDeviceException or TorchOutOfMemoryException) throw;
-            throw TorchSerializationException.Corrupt($"libtorch rejected a tensor: {e.Message}", e);
         }
         catch
         {
             foreach (var t in created) t.Dispose();
             throw;
+        }
+
+        void Made(Slot slot, ITensor t)
+        {
+            created.Add(t);
+            slot.Assign(t);
         }
     }
 
@@ -119,28 +141,26 @@ internal static class TensorRebuilder
                 $"the record '{archive.Prefix}/data/{storage.Key}' holds {have} bytes; {storage.Numel} {storage.DType.TorchName()} elements need {nbytes}.");
     }
 
-    /// <summary>A fresh contiguous tensor of <paramref name="shape"/> holding the storage's bytes,
-    /// read from the archive straight into its memory, then moved to <paramref name="device"/>.</summary>
-    private static unsafe Tensor LoadStorage(TorchArchive archive, PickledStorage storage, long[] shape, Device device)
+    /// <summary>A new contiguous tensor of <paramref name="shape"/> holding <paramref name="nbytes"/> bytes from
+    /// <paramref name="data"/>: one <see cref="IBackend.FromBytes"/> call, or, past what one call takes, a flat tensor
+    /// filled piece by piece and reshaped.</summary>
+    private static unsafe ITensor Create(IBackend backend, byte* data, long nbytes, DType dtype, long[] shape, Device device)
     {
-        var nbytes = storage.Numel * storage.DType.ElementSize();
-        var cpu = Tensor.Empty(shape, storage.DType, Device.Cpu);
-        try
+        if (nbytes <= MaxBytesPerCall)
+            return backend.FromBytes(new ReadOnlySpan<byte>(data, (int)nbytes), dtype, shape, device);
+        var elementSize = dtype.ElementSize();
+        var numel = nbytes / elementSize;
+        var perPiece = Math.Max(1, MaxBytesPerCall / elementSize);
+        using var flat = backend.Zeros([numel], dtype, device);
+        for (long start = 0; start < numel; start += perPiece)
         {
-            if (nbytes > 0)
-            {
-                var p = Native.NativeErrors.Check(Native.NativeMethods.mls_tensor_data_ptr(cpu.Handle));
-                archive.ReadInto($"data/{storage.Key}", nbytes, (byte*)p, ChunkBytes);
-                GC.KeepAlive(cpu);
-            }
-            if (device.Type == DeviceType.Cpu) return cpu;
-            using (cpu) return cpu.To(device);
+            var n = Math.Min(perPiece, numel - start);
+            using var piece = backend.FromBytes(new ReadOnlySpan<byte>(data + start * elementSize, (int)(n * elementSize)), dtype, [n], device);
+            using var target = flat.Narrow(0, start, n);
+            target.Copy_(piece);
         }
-        catch
-        {
-            cpu.Dispose();
-            throw;
-        }
+        // Reshape gives a view of the filled memory (or a copy of it): either way the values are in the result.
+        return flat.Reshape(shape);
     }
 
     /// <summary>Finds the placeholders, refusing cycles, excessive nesting and non-values.</summary>
