@@ -14,7 +14,8 @@ public sealed class NativeEngine : IEngine
 {
     /// <summary>Loads the shim and libtorch.</summary>
     /// <exception cref="DllNotFoundException">The shim or libtorch is missing (the message says how to get them).</exception>
-    public NativeEngine() => Description = $"native libtorch {Torch.Version}, CPU{(Torch.Cuda.IsAvailable ? " + CUDA" : "")}";
+    public NativeEngine() => Description = $"native libtorch {Torch.Version}, CPU{(Torch.Cuda.IsAvailable ? " + CUDA" : "")}, {Torch.NumThreads} threads" +
+        (Torch.ProcessTuning.Count > 0 ? $"; process tuning: {string.Join(", ", Torch.ProcessTuning)}" : "");
 
     /// <inheritdoc />
     public string Name => "native";

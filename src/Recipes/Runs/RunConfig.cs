@@ -35,6 +35,8 @@ public sealed record DataConfig
 /// </summary>
 public sealed record RunConfig
 {
+    /// <summary>The engine: "auto" (default: the one the application ships; see EngineRegistry), "native" or "torchsharp".</summary>
+    public string Engine { get; init; } = "auto";
     /// <summary>The data section.</summary>
     public DataConfig Data { get; init; } = new();
     /// <summary>"mlp" or "cnn".</summary>
@@ -79,6 +81,7 @@ public sealed record RunConfig
     {
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var r = new SpecReader(doc.RootElement.Clone(), "config");
+        var engine = r.GetString("engine", "auto", new[] { "auto", "native", "torchsharp" });
         var data = ReadData(r.GetObjectOrNull("data", "config 'data'"));
         var (modelType, mlp, cnn) = ReadModel(r.GetObjectOrNull("model", "config 'model'"));
         var task = r.GetObjectOrNull("task", "config 'task'");
@@ -92,6 +95,7 @@ public sealed record RunConfig
         r.EnsureNoUnknownKeys();
         var config = new RunConfig
         {
+            Engine = engine,
             Data = data,
             ModelType = modelType,
             Mlp = mlp,

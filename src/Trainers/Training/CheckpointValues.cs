@@ -1,21 +1,20 @@
-global using CheckpointDict = MLLrSched.Torch.Serialization.TorchDict;
 using MLLrSched.Backend;
 using MLLrSched.Optimizers;
-using MLLrSched.Torch.Serialization;
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Training.Policies;
 
 namespace MLLrSched.Training;
 
-/// <summary>Reads and writes checkpoint files in PyTorch's format (the one place that knows the file layer).</summary>
+/// <summary>Reads and writes checkpoint files in PyTorch's format through the seam (any engine).</summary>
 internal static class CheckpointFile
 {
-    public static void Save(string path, CheckpointDict file) => TorchFile.SaveValue(path, Native(file));
+    public static void Save(string path, TorchDict file) => StateFile.Save(path, file);
 
-    public static CheckpointDict Load(string path, IBackend backend)
+    public static TorchDict Load(string path, IBackend backend)
     {
         try
         {
-            return TorchFile.LoadValue(path) as CheckpointDict
+            return StateFile.Load(path, backend, Device.Cpu) as TorchDict
                 ?? throw new CheckpointException($"'{path}' is a PyTorch file but not an MLLrSched checkpoint (its top level is not a dict).");
         }
         catch (TorchSerializationException e)
@@ -23,41 +22,23 @@ internal static class CheckpointFile
             throw new CheckpointException($"Checkpoint '{path}' is damaged or truncated and was not loaded: {e.Message}", e);
         }
     }
-
-    // The native file layer takes its own tensors; every tensor here comes from the native engine in this build.
-    private static object? Native(object? v) => v switch
-    {
-        CheckpointDict d => Rebuild(d),
-        List<object?> list => list.Select(Native).ToList(),
-        ITensor t => t as Torch.Tensor ?? throw new NotSupportedException($"Checkpoints hold libtorch-native tensors; got a {t.GetType().Name}."),
-        _ => v,
-    };
-
-    private static CheckpointDict Rebuild(CheckpointDict d)
-    {
-        var r = new CheckpointDict();
-        foreach (var (k, v) in d)
-            if (k is long l) r.Add(l, Native(v));
-            else r.Add((string)k, Native(v));
-        return r;
-    }
 }
 
 /// <summary>Converts between what the trainer and its policies hold and the values of a checkpoint file.</summary>
 internal static class CheckpointValues
 {
     /// <summary>Named tensors as a name → tensor dict (a state_dict).</summary>
-    public static CheckpointDict Named(IEnumerable<NamedTensor> tensors)
+    public static TorchDict Named(IEnumerable<NamedTensor> tensors)
     {
-        var d = new CheckpointDict();
+        var d = new TorchDict();
         foreach (var t in tensors) d.Add(t.Name, t.Tensor);
         return d;
     }
 
     /// <summary>A policy's section as file values: named tensors become dicts, numbers lists.</summary>
-    public static CheckpointDict ToFile(StateSection section)
+    public static TorchDict ToFile(StateSection section)
     {
-        var d = new CheckpointDict();
+        var d = new TorchDict();
         foreach (var (k, v) in section)
             d.Add(k, v switch
             {
@@ -71,14 +52,14 @@ internal static class CheckpointValues
     }
 
     /// <summary>The inverse of <see cref="ToFile"/>: a dict of tensors is read back as named tensors.</summary>
-    public static StateSection FromFile(CheckpointDict d)
+    public static StateSection FromFile(TorchDict d)
     {
         var s = new StateSection();
         foreach (var (k, v) in d)
             s[(string)k] = v switch
             {
-                CheckpointDict inner when inner.Values.All(x => x is ITensor) => inner.Select(kv => new NamedTensor((string)kv.Key, (ITensor)kv.Value!)).ToArray(),
-                CheckpointDict inner => FromFile(inner),
+                TorchDict inner when inner.Values.All(x => x is ITensor) => inner.Select(kv => new NamedTensor((string)kv.Key, (ITensor)kv.Value!)).ToArray(),
+                TorchDict inner => FromFile(inner),
                 List<object?> list when list.All(x => x is double or long) => list.Select(Convert.ToDouble).ToArray(),
                 _ => v,
             };
@@ -86,7 +67,7 @@ internal static class CheckpointValues
     }
 
     /// <summary>Checks that a saved state_dict has exactly the model's names and shapes.</summary>
-    public static void CheckSame(NamedTensor[] targets, CheckpointDict source, string what)
+    public static void CheckSame(NamedTensor[] targets, TorchDict source, string what)
     {
         var names = targets.Select(t => t.Name).ToHashSet();
         var missing = targets.Where(t => !source.ContainsKey(t.Name)).Select(t => t.Name).ToList();
@@ -103,23 +84,23 @@ internal static class CheckpointValues
     }
 
     /// <summary>An optimizer state in PyTorch's state_dict layout.</summary>
-    public static CheckpointDict FromOptimizer(OptimizerState s)
+    public static TorchDict FromOptimizer(OptimizerState s)
     {
-        var state = new CheckpointDict();
+        var state = new TorchDict();
         foreach (var (id, entries) in s.State)
         {
-            var e = new CheckpointDict();
+            var e = new TorchDict();
             foreach (var (k, v) in entries) e.Add(k, Value(v));
             state.Add(id, e);
         }
         var groups = new List<object?>();
         foreach (var g in s.ParamGroups)
         {
-            var e = new CheckpointDict();
+            var e = new TorchDict();
             foreach (var (k, v) in g) e.Add(k, Value(v));
             groups.Add(e);
         }
-        return new CheckpointDict { { "state", state }, { "param_groups", groups } };
+        return new TorchDict { { "state", state }, { "param_groups", groups } };
 
         static object? Value(object? v) => v switch
         {
@@ -131,20 +112,20 @@ internal static class CheckpointValues
     }
 
     /// <summary>The inverse of <see cref="FromOptimizer"/>.</summary>
-    public static OptimizerState ToOptimizer(CheckpointDict d, long stepCount)
+    public static OptimizerState ToOptimizer(TorchDict d, long stepCount)
     {
         var state = new Dictionary<long, Dictionary<string, object?>>();
-        foreach (var (key, value) in d.Get<CheckpointDict>("state"))
+        foreach (var (key, value) in d.Get<TorchDict>("state"))
         {
             var entries = new Dictionary<string, object?>();
-            foreach (var (k, v) in (CheckpointDict)value!) entries[(string)k] = Value(v);
+            foreach (var (k, v) in (TorchDict)value!) entries[(string)k] = Value(v);
             state[Convert.ToInt64(key)] = entries;
         }
         var groups = new List<Dictionary<string, object?>>();
         foreach (var g in d.Get<List<object?>>("param_groups"))
         {
             var entries = new Dictionary<string, object?>();
-            foreach (var (k, v) in (CheckpointDict)g!)
+            foreach (var (k, v) in (TorchDict)g!)
                 entries[(string)k] = (string)k == "params" ? ((List<object?>)v!).Select(Convert.ToInt64).ToArray() : Value(v);
             groups.Add(entries);
         }

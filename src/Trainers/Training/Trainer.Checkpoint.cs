@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MLLrSched.Backend;
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Data;
 using MLLrSched.Optimizers;
 using MLLrSched.Training.Policies;
@@ -41,17 +42,17 @@ public sealed partial class Trainer
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         using var scope = _b.NewScope();
         using var optState = _optimizer.StateDict();
-        var policies = new CheckpointDict();
+        var policies = new TorchDict();
         foreach (var p in _policies)
             if (p.SaveState() is { } section) policies.Add(p.Name, CheckpointValues.ToFile(section));
-        var file = new CheckpointDict
+        var file = new TorchDict
         {
             { "format", CheckpointFormat },
             { "format_version", CheckpointVersion },
-            { "model", CheckpointValues.Named(_model.NamedParameters().Concat(_model.NamedBuffers())) },
+            { "model", CheckpointValues.Named(ModelState.StateDict(_model)) },
             { "optimizer", CheckpointValues.FromOptimizer(optState) },
             { "optimizer_step_count", optState.StepCount },
-            { "rng", new CheckpointDict { { "torch_cpu", RngTensor() } } },
+            { "rng", new TorchDict { { "torch_cpu", RngTensor() } } },
             { "trainer", TrainerJson() },
             { "policies", policies },
         };
@@ -88,20 +89,20 @@ public sealed partial class Trainer
             // names and shapes, the policies present, then the optimizer (its load is all-or-nothing).
             CheckRunSettings(root.Get<string>("trainer"));
             var modelTensors = _model.NamedParameters().Concat(_model.NamedBuffers()).ToArray();
-            var saved = root.Get<CheckpointDict>("model");
+            var saved = root.Get<TorchDict>("model");
             CheckpointValues.CheckSame(modelTensors, saved, "model");
-            var sections = root.Get<CheckpointDict>("policies");
+            var sections = root.Get<TorchDict>("policies");
             var known = _policies.Select(p => p.Name).ToHashSet();
             var unknown = sections.Keys.Cast<object>().Select(k => k.ToString()!).Where(k => !known.Contains(k)).ToList();
             if (unknown.Count > 0)
                 throw new CheckpointException($"'{path}' holds state of {string.Join(", ", unknown)}, which this trainer does not have; resume with the same settings (e.g. the same 'ema', 'swa' and 'early_stopping').");
-            using (var opt = CheckpointValues.ToOptimizer(root.Get<CheckpointDict>("optimizer"), root.Get<long>("optimizer_step_count")))
+            using (var opt = CheckpointValues.ToOptimizer(root.Get<TorchDict>("optimizer"), root.Get<long>("optimizer_step_count")))
                 _optimizer.LoadStateDict(opt);
             using (_b.NoGrad())
                 foreach (var t in modelTensors) t.Tensor.Copy_(saved.Get<ITensor>(t.Name));
             foreach (var p in _policies)
-                if (sections.ContainsKey(p.Name)) p.LoadState(CheckpointValues.FromFile(sections.Get<CheckpointDict>(p.Name)));
-            _b.SetRngState(root.Get<CheckpointDict>("rng").Get<ITensor>("torch_cpu").ToBytes());
+                if (sections.ContainsKey(p.Name)) p.LoadState(CheckpointValues.FromFile(sections.Get<TorchDict>(p.Name)));
+            _b.SetRngState(root.Get<TorchDict>("rng").Get<ITensor>("torch_cpu").ToBytes());
             RestoreTrainerJson(root.Get<string>("trainer"));
             _fresh = false;
         }
