@@ -70,6 +70,19 @@ public static class ModelFactory
         (backend.TryGet<IModuleBuilder>() ?? throw new NotSupportedException($"Engine '{backend.Name}' cannot build modules from a ModuleSpec."))
         .Build(spec, device ?? Device.Cpu);
 
+    /// <summary>The number of parameters and buffer elements <paramref name="spec"/> builds, without building it (for
+    /// memory checks before anything is allocated); null for a block kind this method does not know.</summary>
+    public static long? TensorElements(ModuleSpec spec) => spec switch
+    {
+        LinearSpec l => (long)l.InFeatures * l.OutFeatures + (l.Bias ? l.OutFeatures : 0),
+        Conv2dSpec c => (long)c.InChannels * c.OutChannels * c.KernelSize * c.KernelSize + (c.Bias ? c.OutChannels : 0),
+        BatchNormSpec b => 4L * b.NumFeatures + 1,
+        LayerNormSpec n => 2L * n.NormalizedShape,
+        ActivationSpec or DropoutSpec or MaxPool2dSpec or FlattenSpec or UnflattenSpec => 0,
+        SequentialSpec s => s.Blocks.Select(TensorElements).Aggregate((long?)0, (a, b) => a == null || b == null ? null : a + b),
+        _ => null,
+    };
+
     private static void Validate(MlpOptions o)
     {
         if (o.InputSize < 1) throw new ArgumentException($"MLP input_size must be ≥ 1, got {o.InputSize}.");

@@ -4,6 +4,7 @@ using MLLrSched.Backend.Modules;
 using MLLrSched.Data;
 using MLLrSched.Models;
 using MLLrSched.Specs;
+using MLLrSched.Specs.Options;
 using MLLrSched.Training;
 
 namespace MLLrSched.Recipes;
@@ -60,26 +61,39 @@ public sealed record RunConfig
     /// <summary>The folder relative paths are resolved against (the config file's folder).</summary>
     public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
 
+    /// <summary>The config's text as read (comments included): what a checkpoint records, so a resumed run can be
+    /// compared with the run it continues.</summary>
+    public string SourceText { get; init; } = "{}";
+    /// <summary>The <c>device</c> value as written (e.g. "gpu"), for messages; null when the key is absent.</summary>
+    public string? DeviceText { get; init; }
+
     /// <summary>Reads a config file.</summary>
-    /// <exception cref="FileNotFoundException">No such file (named).</exception>
-    /// <exception cref="SpecException">Unknown keys (listing valid ones) or invalid values (naming the key).</exception>
+    /// <exception cref="FileNotFoundException">No such file (named), or the path is a folder.</exception>
+    /// <exception cref="SpecException">Not valid JSON (line and column named), a key given twice, unknown keys (listing
+    /// valid ones) or invalid values (naming the key).</exception>
     public static RunConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Config file '{path}' does not exist.", path);
-        try
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new FileNotFoundException($"Config '{path}' is a folder; give the run config's JSON file.", path);
+        if (!File.Exists(full)) throw new FileNotFoundException($"Config file '{path}' does not exist.", path);
+        string text;
+        try { text = File.ReadAllText(full); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return Parse(File.ReadAllText(path), Path.GetDirectoryName(Path.GetFullPath(path)));
+            throw new FileNotFoundException($"Config file '{path}' cannot be read: {e.Message}", path, e);
         }
-        catch (JsonException e)
-        {
-            throw new SpecException($"Config file '{path}' is not valid JSON: {e.Message}");
-        }
+        return Parse(text, Path.GetDirectoryName(full), $"Config file '{path}'");
     }
 
     /// <summary>Parses config JSON; relative paths resolve against <paramref name="baseDirectory"/>.</summary>
-    public static RunConfig Parse(string json, string? baseDirectory = null)
+    /// <param name="json">The config text (comments and trailing commas allowed).</param>
+    /// <param name="baseDirectory">The folder relative paths are resolved against (default: the current folder).</param>
+    /// <param name="what">How messages name the text.</param>
+    public static RunConfig Parse(string json, string? baseDirectory = null, string what = "config")
     {
-        using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        using var doc = StrictJson.Parse(json, what);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            throw new SpecException($"{what} must hold a JSON object ({{...}}), not {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}.");
         var r = new SpecReader(doc.RootElement.Clone(), "config");
         var engine = r.GetString("engine", "auto", new[] { "auto", "native", "torchsharp" });
         var data = ReadData(r.GetObjectOrNull("data", "config 'data'"));
@@ -90,6 +104,7 @@ public sealed record RunConfig
         var loss = task?.GetString("loss", "mse", new[] { "mse", "l1", "smooth_l1", "huber" }) ?? "mse";
         var beta = task?.GetDouble("beta", 1.0, min: 0, minExclusive: true) ?? 1.0;
         task?.EnsureNoUnknownKeys();
+        var deviceText = doc.RootElement.TryGetProperty("device", out var dev) && dev.ValueKind == JsonValueKind.String ? dev.GetString() : null;
         var trainer = TrainerOptions.Read(r);
         var lrFind = r.GetElement("lr_find");
         r.EnsureNoUnknownKeys();
@@ -105,12 +120,40 @@ public sealed record RunConfig
             RegressionLoss = loss,
             RegressionBeta = beta,
             Trainer = trainer,
-            LrFind = lrFind,
+            LrFind = lrFind?.Clone(),
             BaseDirectory = baseDirectory ?? Environment.CurrentDirectory,
+            SourceText = json,
+            DeviceText = deviceText,
         };
         config.Trainer.Validate();
+        config.CheckValidationNeeds();
         return config;
     }
+
+    /// <summary>True when the run validates after every epoch (validation data and <c>evaluate_every_epoch</c>).</summary>
+    public bool ValidatesEveryEpoch => Data.Validation != "none" && Trainer.EvaluateEveryEpoch;
+
+    /// <summary>What needs validation data is refused here, before any data is read, when the config has none.</summary>
+    private void CheckValidationNeeds()
+    {
+        if (Data.Validation == "test" && Data.Type == "csv" && Data.Test == null)
+            throw new SpecException("config 'data': \"validation\": \"test\" needs a test set; give \"test\" (a CSV file), or use \"validation\": \"split\".", "data.validation");
+        var why = Data.Validation == "none" ? "\"data\": {\"validation\": \"none\"}" : "\"evaluate_every_epoch\": false";
+        if (Trainer.EarlyStopping is { } es && es.Monitor != Metric.TrainLoss && !ValidatesEveryEpoch)
+            throw new SpecException(
+                $"early_stopping monitors '{OptionBinder.JsonName(es.Monitor)}', but the config has {why}, so there is no validation metric; " +
+                "give validation data (\"validation\": \"split\", \"test\" or a CSV file) or monitor \"train_loss\".", "early_stopping.monitor");
+        if (Trainer.Scheduler is { } spec && Trainer.ScheduleMonitor != Metric.TrainLoss && !ValidatesEveryEpoch
+            && SchedulePlaceholders.Validate(spec).Schedule.UsesMetric)
+            throw new SpecException(
+                $"The scheduler ({SchedulePlaceholders.Validate(spec).Schedule.TypeName}) steps on '{OptionBinder.JsonName(Trainer.ScheduleMonitor)}', but the config has {why}, " +
+                "so there is no validation metric; give validation data or set \"scheduler_monitor\": \"train_loss\".", "scheduler_monitor");
+    }
+
+    /// <summary>The device as the config wrote it and as it was understood, e.g. <c>"gpu" (cuda:0)</c>.</summary>
+    public string DeviceDescription => DeviceText != null && !string.Equals(DeviceText.Trim(), Trainer.Device.ToString(), StringComparison.OrdinalIgnoreCase)
+        ? $"\"{DeviceText}\" (= {Trainer.Device})"
+        : Trainer.Device.ToString();
 
     private static DataConfig ReadData(SpecReader? r)
     {
@@ -124,7 +167,7 @@ public sealed record RunConfig
             Delimiter = r.GetString("delimiter", ","),
             LabelKind = r.GetString("task", "classification", new[] { "classification", "regression" }) == "regression" ? LabelKind.Regression : LabelKind.ClassIndex,
             ClassCount = (int?)r.GetLongOrNull("class_count", min: 2),
-            IgnoreColumns = r.GetElement("ignore_columns") is { } ig ? ig.EnumerateArray().Select(x => x.ToString()).ToArray() : Array.Empty<string>(),
+            IgnoreColumns = ReadColumns(r, "ignore_columns"),
         };
         var d = new DataConfig
         {
@@ -140,6 +183,19 @@ public sealed record RunConfig
         if (type == "csv" && d.Train == null) throw new SpecException("config 'data': type 'csv' needs a \"train\" file path.", "train");
         r.EnsureNoUnknownKeys();
         return d;
+    }
+
+    private static string[] ReadColumns(SpecReader r, string key)
+    {
+        if (r.GetElement(key) is not { } e) return Array.Empty<string>();
+        if (e.ValueKind != JsonValueKind.Array)
+            throw new SpecException($"Invalid '{key}' in {r.Context}: expected an array of column names (with a header) or zero-based indices (without), e.g. [\"id\"] or [0]; got {e.GetRawText()}.", key);
+        return e.EnumerateArray().Select(x => x.ValueKind switch
+        {
+            JsonValueKind.String => x.GetString()!,
+            JsonValueKind.Number when x.TryGetInt32(out var i) && i >= 0 => i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => throw new SpecException($"Invalid '{key}' in {r.Context}: {x.GetRawText()} is neither a column name nor a zero-based column index.", key),
+        }).ToArray();
     }
 
     private static (string, MlpOptions, CnnOptions) ReadModel(SpecReader? r)
@@ -187,24 +243,28 @@ public sealed record RunConfig
         else
         {
             train = CsvDataset.Load(ResolvePath(Data.Train!), Data.Csv);
-            if (Data.Test != null) test = CsvDataset.Load(ResolvePath(Data.Test), Data.Csv);
+            // Every split gets the training data's classes, so a label only the test file has is named with its line.
+            if (Data.Test != null) test = CsvDataset.Load(ResolvePath(Data.Test), SameClasses(train));
         }
         if (Data.TrainSubset is { } n && n < train.Count) train = train.Take(n, Trainer.Seed);
         switch (Data.Validation)
         {
             case "none": break;
             case "test":
-                validation = test ?? throw new SpecException("config 'data': validation = \"test\" needs a test set (give \"test\" for CSV data).", "validation");
+                validation = test ?? throw new SpecException("config 'data': \"validation\": \"test\" needs a test set (give \"test\" for CSV data).", "data.validation");
                 break;
             case "split":
                 (train, validation) = train.Split(Data.ValidationFraction, Trainer.Seed);
                 break;
             default:
-                validation = CsvDataset.Load(ResolvePath(Data.Validation), Data.Csv);
+                validation = CsvDataset.Load(ResolvePath(Data.Validation), SameClasses(train));
                 break;
         }
         return (train, validation, test);
     }
+
+    private CsvOptions SameClasses(InMemoryDataset train) =>
+        train.LabelKind == LabelKind.ClassIndex ? Data.Csv with { ClassCount = train.ClassCount, ClassCountSource = $"the training file {train.Name}" } : Data.Csv;
 
     /// <summary>The network for <paramref name="train"/>'s shapes, as an engine-neutral description.</summary>
     public ModuleSpec ModelSpec(InMemoryDataset train)
