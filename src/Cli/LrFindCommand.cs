@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using MLLrSched.Backend;
+using MLLrSched.Plotting;
 using MLLrSched.Specs;
 using MLLrSched.Training;
 
@@ -12,7 +13,7 @@ internal static class LrFindCommand
 {
     public static Command Create()
     {
-        var config = new Option<FileInfo?>("--config") { Description = "Run config (JSON): data, model, optimizer, batch_size, seed, device and an optional lr_find section. Flags override it." };
+        var config = new Option<string?>("--config") { Description = "Run config (JSON): data, model, optimizer, batch_size, seed, device and an optional lr_find section. Flags override it." };
         var data = new Option<string?>("--data") { Description = "Training data: fashion-mnist or a CSV file (label in the last column unless --label-column)." };
         var subset = new Option<int?>("--subset") { Description = "Use N samples drawn with the seed (default: all)." };
         var task = new Option<string?>("--task") { Description = "CSV data: classification (default) or regression." };
@@ -36,15 +37,16 @@ internal static class LrFindCommand
         var diverge = new Option<double?>("--diverge-threshold") { Description = "Stop when the smoothed loss exceeds this × the best (default 4)." };
         var seed = new Option<long?>("--seed") { Description = "Seed of model initialisation, subset, shuffling and dropout (default 0)." };
         var device = new Option<string?>("--device") { Description = "cpu (default), cuda or cuda:N." };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Directory for lr_find.csv and lr_find.svg (created if missing)." };
+        var output = new Option<string?>("--out") { Description = "Folder for lr_find.csv, lr_find.svg and lr_find.png (created if missing; earlier lr_find files there are replaced)." };
+        var engine = new Option<string?>("--engine") { Description = "The engine: native or torchsharp (default: the config's \"engine\", else the one shipped)." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines on standard error." };
 
         var cmd = new Command("lr-find",
             "LR range test: sweep the learning rate over a number of steps on a model and data, stop on divergence, " +
-            "restore the weights, plot loss against lr and suggest a learning rate.")
+            "restore the weights, plot loss against lr and suggest a learning rate.\n\n" + ExitCodes.Table)
         {
             config, data, subset, task, labelColumn, model, hidden, optimizer, startLr, endLr, steps, stepMode, batchSize,
-            accumulation, beta, diverge, seed, device, output, quiet,
+            accumulation, beta, diverge, seed, device, output, engine, quiet,
         };
         cmd.SetAction(parse =>
         {
@@ -64,6 +66,8 @@ internal static class LrFindCommand
                 };
                 JsonElement? optimizerOverride = parse.GetValue(optimizer) is { } o ? ReadSpec(o) : null;
                 Device? deviceOverride = parse.GetValue(device) is { } d ? Device.Parse(d) : null;
+                var outDir = parse.GetValue(output);
+                if (outDir != null) CheckOutputFolder(outDir);
                 LrFindSetup setupBuilt;
                 if (parse.GetValue(config) is { } file)
                 {
@@ -74,7 +78,7 @@ internal static class LrFindCommand
                     }.Where(x => x.Value != null).Select(x => x.Name).ToList();
                     if (stray.Count > 0)
                         throw new ArgumentException($"{string.Join(", ", stray)} cannot be combined with --config: the data and model come from the config's 'data' and 'model' sections.");
-                    setupBuilt = LrFindSetup.FromRunConfig(file.FullName, Overrides, optimizerOverride, deviceOverride);
+                    setupBuilt = LrFindSetup.FromRunConfig(file, Overrides, optimizerOverride, deviceOverride, parse.GetValue(engine));
                 }
                 else
                 {
@@ -92,7 +96,7 @@ internal static class LrFindCommand
                         Optimizer = optimizerOverride ?? JsonDocument.Parse(LrFindSetup.DefaultOptimizer).RootElement.Clone(),
                         Device = deviceOverride ?? Device.Cpu,
                     };
-                    setupBuilt = LrFindSetup.Build(s);
+                    setupBuilt = LrFindSetup.Build(s, parse.GetValue(engine));
                 }
                 using var setup = setupBuilt;
                 var quietRun = parse.GetValue(quiet);
@@ -102,31 +106,29 @@ internal static class LrFindCommand
                     finder.Progress = new ConsoleProgress(setup.Options.NumSteps);
                 var result = finder.Run(setup.Model, setup.Task, setup.Data, setup.Optimizer);
                 Console.Out.Write(result.Describe());
-                if (parse.GetValue(output) is { } dir)
+                if (outDir != null)
                 {
-                    var (csv, svg) = result.Save(dir.FullName);
+                    var (csv, svg, png) = LrFinderChart.Save(result, outDir);
                     Console.Out.WriteLine($"wrote {csv}");
                     Console.Out.WriteLine($"wrote {svg}");
+                    Console.Out.WriteLine($"wrote {png}");
                 }
-                return 0;
+                return ExitCodes.Ok;
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException or InvalidDataException or Specs.SpecException)
+            catch (Exception e)
             {
-                var message = e is ArgumentException a ? CleanMessage(a) : e.Message;
-                Console.Error.WriteLine("error: " + message);
-                return e is ArgumentException ? 2 : 1;
+                return Errors.Report(e, training: false, folder: null);
             }
         });
         return cmd;
     }
 
-    private static string CleanMessage(ArgumentException e)
+    private static void CheckOutputFolder(string path)
     {
-        var m = e.Message;
-        var cut = m.IndexOf(" (Parameter '", StringComparison.Ordinal);
-        if (cut >= 0) m = m[..cut];
-        cut = m.IndexOf("\nActual value was", StringComparison.Ordinal);
-        return cut >= 0 ? m[..cut] : m;
+        var full = Path.GetFullPath(path);
+        if (File.Exists(full)) throw new CliException(ExitCodes.InvalidInput, $"--out '{path}' is a file; give a folder (it is created if missing).");
+        for (var d = Path.GetDirectoryName(full); !string.IsNullOrEmpty(d); d = Path.GetDirectoryName(d))
+            if (File.Exists(d)) throw new CliException(ExitCodes.InvalidInput, $"--out '{path}' cannot be created: '{d}' is a file, not a folder.");
     }
 
     private static int[] ParseSizes(string text)
@@ -147,12 +149,8 @@ internal static class LrFindCommand
             if (!File.Exists(text)) throw new ArgumentException($"--optimizer '{text}' is neither a JSON object (starting with '{{') nor an existing file.");
             text = File.ReadAllText(text);
         }
-        try
-        {
-            using var doc = JsonDocument.Parse(text);
-            return doc.RootElement.Clone();
-        }
-        catch (JsonException e) { throw new SpecException($"--optimizer is not valid JSON: {e.Message}"); }
+        using var doc = MLLrSched.Recipes.StrictJson.Parse(text, "--optimizer");
+        return doc.RootElement.Clone();
     }
 
     /// <summary>A progress line every tenth of the sweep, on standard error.</summary>

@@ -3,8 +3,8 @@ using MLLrSched.Backend;
 using MLLrSched.Data;
 using MLLrSched.Models;
 using MLLrSched.Specs;
-using MLLrSched.Torch;
-using MLLrSched.Torch.Modules;
+using MLLrSched.Backend.Engines;
+using MLLrSched.Recipes;
 using MLLrSched.Training;
 
 namespace MLLrSched.Cli;
@@ -20,7 +20,7 @@ internal sealed class LrFindSetup : IDisposable
     public const string DefaultOptimizer = """{"type": "AdamW", "lr": 0.001, "weight_decay": 0.01}""";
     private static readonly string[] DataKinds = { "fashion-mnist", "a path to a .csv file" };
 
-    private LrFindSetup(Module model, ITrainingTask task, InMemoryDataset data, JsonElement optimizer, LrFinderOptions options, string description)
+    private LrFindSetup(IModel model, ITrainingTask task, InMemoryDataset data, JsonElement optimizer, LrFinderOptions options, string description)
     {
         Model = model;
         Task = task;
@@ -30,7 +30,7 @@ internal sealed class LrFindSetup : IDisposable
         Description = description;
     }
 
-    public Module Model { get; }
+    public IModel Model { get; }
     public ITrainingTask Task { get; }
     public InMemoryDataset Data { get; }
     public JsonElement Optimizer { get; }
@@ -58,9 +58,10 @@ internal sealed class LrFindSetup : IDisposable
     /// validation split), the model built and seeded as <c>train</c> builds it, the task, the optimizer spec, and finder
     /// defaults from the trainer keys (batch_size, gradient_accumulation_steps, seed) overlaid by the <c>lr_find</c> section.
     /// </summary>
-    public static LrFindSetup FromRunConfig(string path, Func<LrFinderOptions, LrFinderOptions> overrides, JsonElement? optimizer, Device? device)
+    public static LrFindSetup FromRunConfig(string path, Func<LrFinderOptions, LrFinderOptions> overrides, JsonElement? optimizer, Device? device, string? engine)
     {
         var cfg = RunConfig.Load(path);
+        var backend = LoadEngine(engine ?? (cfg.Engine != "auto" ? cfg.Engine : null)).Backend;
         var finder = new LrFinderOptions
         {
             BatchSize = cfg.Trainer.BatchSize,
@@ -70,22 +71,24 @@ internal sealed class LrFindSetup : IDisposable
         if (cfg.LrFind is { } lf) finder = LrFinderOptions.FromJson(lf, finder);
         finder = overrides(finder);
         finder.Validate();
+        var dev = ResolveDevice(backend, device ?? cfg.Trainer.Device, cfg.Trainer.FallbackToCpu, device == null ? cfg.DeviceDescription : device.ToString()!);
+        if (cfg.Trainer.Threads is { } threads) backend.NumThreads = threads;
         var (train, _, _) = cfg.LoadData();
-        var model = cfg.BuildModel(train);
-        var dev = NativeBackend.Instance.ResolveDevice(device ?? cfg.Trainer.Device, cfg.Trainer.FallbackToCpu);
-        if (dev != Device.Cpu) model.To(dev);
+        var model = cfg.BuildModel(train, backend);
+        if (dev != Device.Cpu) model.MoveTo(dev);
         var opt = optimizer ?? cfg.Trainer.Optimizer ?? JsonDocument.Parse(DefaultOptimizer).RootElement.Clone();
         var type = opt.ValueKind == JsonValueKind.Object && opt.TryGetProperty("type", out var t) ? t.ToString() : "?";
         return new LrFindSetup(model, cfg.BuildTask(train), train, opt, finder,
-            $"{train.Name}: {train.Count} samples; {cfg.ModelType} with {model.ParameterCount():N0} parameters; {type}; device {dev}");
+            $"{train.Name}: {train.Count} samples; {cfg.ModelType} with {Parameters(model):N0} parameters; {type}; device {dev}");
     }
 
     /// <summary>Loads the data, builds the task and model (seeded with the finder's seed) on the device.</summary>
-    public static LrFindSetup Build(Settings s)
+    public static LrFindSetup Build(Settings s, string? engine)
     {
         if (string.IsNullOrWhiteSpace(s.Data))
             throw new ArgumentException($"No data: give --data ({string.Join(" or ", DataKinds)}) or a --config file with a 'data' entry.");
-        var device = NativeBackend.Instance.ResolveDevice(s.Device, fallbackToCpu: false);
+        var backend = LoadEngine(engine).Backend;
+        var device = ResolveDevice(backend, s.Device, fallbackToCpu: false, s.Device.ToString());
         var isCnn = s.Model switch
         {
             "mlp" => false,
@@ -115,8 +118,8 @@ internal sealed class LrFindSetup : IDisposable
 
         ITrainingTask task = data.LabelKind == LabelKind.ClassIndex ? new ClassificationTask(data.ClassCount) : new RegressionTask(data.TargetWidth);
         var outputs = data.LabelKind == LabelKind.ClassIndex ? data.ClassCount : data.TargetWidth;
-        Torch.Torch.ManualSeed(s.Finder.Seed);
-        Module model;
+        backend.ManualSeed(s.Finder.Seed);
+        IModel model;
         string modelText;
         if (isCnn)
         {
@@ -127,21 +130,41 @@ internal sealed class LrFindSetup : IDisposable
             {
                 InputChannels = (int)data.SampleShape[0], Height = (int)data.SampleShape[1], Width = (int)data.SampleShape[2], Classes = outputs,
             };
-            model = ModelFactory.Cnn(o);
+            model = ModelFactory.Cnn(o, backend);
             modelText = $"CNN channels [{string.Join(", ", o.Channels)}], hidden {o.Hidden}";
         }
         else
         {
             var o = MlpOptionsFrom(s.ModelSpec) with { InputSize = data.SampleSize, OutputSize = outputs };
             if (s.Hidden != null) o = o with { HiddenSizes = s.Hidden };
-            model = ModelFactory.Mlp(o);
+            model = ModelFactory.Mlp(o, backend);
             modelText = $"MLP {data.SampleSize} → [{string.Join(", ", o.HiddenSizes)}] → {outputs}";
         }
-        if (device != Device.Cpu) model.To(device);
+        if (device != Device.Cpu) model.MoveTo(device);
         var type = s.Optimizer.ValueKind == JsonValueKind.Object && s.Optimizer.TryGetProperty("type", out var t) ? t.ToString() : "?";
         return new LrFindSetup(model, task, data, s.Optimizer, s.Finder,
             $"{data.Name}: {data.Count} samples; {modelText}; {type}; device {device}");
     }
+
+    private static IEngine LoadEngine(string? name)
+    {
+        try { return EngineRegistry.Load(name); }
+        catch (Exception x) when (x is InvalidOperationException or ArgumentException or DllNotFoundException or TypeInitializationException)
+        {
+            throw new CliException(ExitCodes.InvalidInput, $"engine: {(x is TypeInitializationException { InnerException: { } inner } ? inner.Message : x.Message)}");
+        }
+    }
+
+    private static Device ResolveDevice(IBackend backend, Device device, bool fallbackToCpu, string asWritten)
+    {
+        try { return backend.ResolveDevice(device, fallbackToCpu); }
+        catch (InvalidOperationException x)
+        {
+            throw new CliException(ExitCodes.InvalidInput, $"device {asWritten} is not available: {x.Message} Use cpu.");
+        }
+    }
+
+    private static long Parameters(IModel m) => m.NamedParameters().Sum(p => p.Tensor.Shape.Aggregate(1L, (a, b) => a * b));
 
     private static MlpOptions MlpOptionsFrom(JsonElement? spec)
     {

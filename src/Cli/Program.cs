@@ -1,8 +1,26 @@
 using System.CommandLine;
 using MLLrSched.Cli;
+using MLLrSched.Cli.Train;
 
-var root = new RootCommand("mllrsched: PyTorch-exact learning-rate schedules and training policies for .NET.");
+var root = new RootCommand("mllrsched: PyTorch-exact learning-rate schedules and training policies for .NET.\n\n" + ExitCodes.Table);
 root.Subcommands.Add(ScheduleCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(LrFindCommand.Create());
-return root.Parse(args).Invoke();
+try
+{
+    var parse = root.Parse(args);
+    if (parse.Errors.Count > 0)
+    {
+        // Usage errors are invalid input (2), with the command's --help to look at.
+        foreach (var e in parse.Errors) Console.Error.WriteLine("error: " + e.Message);
+        var command = parse.CommandResult.Command;
+        Console.Error.WriteLine($"see: mllrsched {(command == root ? "" : command.Name + " ")}--help");
+        return ExitCodes.InvalidInput;
+    }
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e)
+{
+    // The commands report their own errors; this is the last line of defence against a stack trace on the terminal.
+    return Errors.Report(e, training: false, folder: null);
+}
