@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
 
 namespace MLLrSched.Backend.Persistence;
@@ -127,7 +128,9 @@ internal sealed class TorchArchive : IDisposable
         try
         {
             using var stream = entry.Open();
-            uint crc = 0;
+            // Checked against the zip directory, as PyTorch's own reader does: a flipped bit in tensor data fails
+            // loudly instead of loading wrong weights.
+            var crc = new Crc32();
             long done = 0;
             while (done < expectedLength)
             {
@@ -135,12 +138,13 @@ internal sealed class TorchArchive : IDisposable
                 var got = stream.ReadAtLeast(span, span.Length, throwOnEndOfStream: false);
                 if (got < span.Length)
                     throw TorchSerializationException.Corrupt($"the record '{full}' ends after {done + got} of {expectedLength} bytes.");
-                crc = Crc32.Append(crc, span);
+                crc.Append(span);
                 done += got;
             }
-            if (crc != entry.Crc32)
+            var computed = crc.GetCurrentHashAsUInt32();
+            if (computed != entry.Crc32)
                 throw TorchSerializationException.Corrupt(
-                    $"the record '{full}' fails its CRC-32 check (stored {entry.Crc32:X8}, computed {crc:X8}); the file is damaged.");
+                    $"the record '{full}' fails its CRC-32 check (stored {entry.Crc32:X8}, computed {computed:X8}); the file is damaged.");
         }
         catch (Exception e) when (e is not TorchSerializationException and not OutOfMemoryException)
         {
