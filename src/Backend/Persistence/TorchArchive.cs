@@ -99,12 +99,27 @@ internal sealed class TorchArchive : IDisposable
     /// <summary>The uncompressed length of a record, or -1 when it is absent.</summary>
     public long Length(string name) => _entries.TryGetValue($"{Prefix}/{name}", out var e) ? e.Length : -1;
 
+    /// <summary>
+    /// Throws unless the record's bytes can be in the file: its stored bytes no longer than the file, and no more
+    /// uncompressed bytes than deflate can produce from them (1032:1 at most). Called before memory is allocated for a
+    /// record, so a damaged directory claiming terabytes fails as damage rather than as an allocation.
+    /// </summary>
+    public void CheckFitsInFile(string name)
+    {
+        if (!_entries.TryGetValue($"{Prefix}/{name}", out var e)) return;
+        if (e.CompressedLength > _fileLength || e.CompressedLength < 0)
+            throw TorchSerializationException.Corrupt($"the record '{Prefix}/{name}' claims {e.CompressedLength} bytes in a file of {_fileLength}.");
+        if (e.Length > e.CompressedLength && e.Length / 1032 > e.CompressedLength + 1)
+            throw TorchSerializationException.Corrupt($"the record '{Prefix}/{name}' claims {e.Length} bytes from {e.CompressedLength} stored ones.");
+    }
+
     /// <summary>A whole (small) record, checked against its CRC.</summary>
     public unsafe byte[] ReadAll(string name)
     {
         var length = Length(name);
         if (length < 0) throw TorchSerializationException.Corrupt($"the record '{Prefix}/{name}' is missing.");
         if (length > Array.MaxLength) throw TorchSerializationException.Corrupt($"the record '{Prefix}/{name}' claims {length} bytes.");
+        CheckFitsInFile(name);
         var result = new byte[length];
         fixed (byte* p = result) ReadInto(name, length, p, 1 << 20);
         return result;
@@ -123,8 +138,7 @@ internal sealed class TorchArchive : IDisposable
         if (entry.Length != expectedLength)
             throw TorchSerializationException.Corrupt($"the record '{full}' holds {entry.Length} bytes; the pickle expects {expectedLength}.");
         // A stored record cannot be longer than the file; a corrupt directory could claim otherwise.
-        if (entry.CompressedLength > _fileLength || entry.CompressedLength < 0)
-            throw TorchSerializationException.Corrupt($"the record '{full}' claims {entry.CompressedLength} bytes in a file of {_fileLength}.");
+        CheckFitsInFile(name);
         try
         {
             using var stream = entry.Open();
