@@ -146,7 +146,7 @@ public static class OptionBinder
         {
             if (e.ValueKind != JsonValueKind.String) throw Bad($"expected a device name such as \"cpu\" or \"cuda:0\", got {e.GetRawText()}.");
             try { value = Device.Parse(e.GetString()!); }
-            catch (ArgumentException x) { throw Bad(x.Message); }
+            catch (ArgumentException x) { throw Bad(x.ParamName is { } n ? x.Message.Replace($" (Parameter '{n}')", "") : x.Message); }
         }
         else if (t.IsEnum)
         {
