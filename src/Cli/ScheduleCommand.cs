@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MLLrSched.Plotting;
 using MLLrSched.Schedules;
 using MLLrSched.Specs;
 
@@ -46,11 +47,11 @@ internal static class ScheduleCommand
                 var specs = ScheduleSpecs.ParseMany(specText);
                 double[]? metricValues = null;
                 if (parse.GetValue(metrics) is { } mf) metricValues = ReadMetrics(mf);
-                if (metricValues != null && !specs.Any(s => s.Schedule.UsesMetric))
+                if (metricValues != null && !specs.Any(s => s.Schedule.TryGet<IMetricSchedule>() != null))
                     Console.Error.WriteLine("note: --metrics ignored: no schedule here reacts to a metric.");
                 var trace = ScheduleSimulation.Run(specs, parse.GetValue(lr), parse.GetValue(steps), metricValues,
                     parse.GetValue(momentum), parse.GetValue(weightDecay), parse.GetValue(adam));
-                var text = parse.GetValue(format) == "svg" ? trace.ToSvg(parse.GetValue(title), parse.GetValue(logY)) : trace.ToCsv();
+                var text = parse.GetValue(format) == "svg" ? Chart(trace, parse.GetValue(title), parse.GetValue(logY)).Render() : trace.ToCsv();
                 if (parse.GetValue(output) is { } outFile) File.WriteAllText(outFile.FullName, text);
                 else Console.Out.Write(text);
                 return 0;
@@ -63,6 +64,15 @@ internal static class ScheduleCommand
             }
         });
         return cmd;
+    }
+
+    /// <summary>The trace as a chart: lr on the left axis, momentum (and any other column) dashed on the right.</summary>
+    private static SvgChart Chart(ScheduleTrace trace, string? title, bool logY)
+    {
+        var chart = new SvgChart { Title = title ?? trace.Title, XLabel = "step", YLabel = trace.Columns[0] == "lr" ? "learning rate" : trace.Columns[0], LogY = logY };
+        if (trace.Columns.Count > 1) chart.Y2Label = string.Join(", ", trace.Columns.Skip(1));
+        for (var i = 0; i < trace.Columns.Count; i++) chart.AddSeries(trace.Columns[i], trace.Data[i], secondaryAxis: i > 0, dashed: i > 0);
+        return chart;
     }
 
     private static double[] ReadMetrics(FileInfo file)

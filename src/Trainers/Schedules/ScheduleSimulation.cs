@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
 using MLLrSched.Optimizers;
-using MLLrSched.Plotting;
 
 namespace MLLrSched.Schedules;
 
-/// <summary>The hyperparameter values a schedule produces over a number of steps: one row per step.</summary>
+/// <summary>The hyperparameter values a schedule produces over a number of steps: one row per step. Plain data —
+/// whoever wants a chart draws it from <see cref="Columns"/> and <see cref="Data"/>.</summary>
 public sealed class ScheduleTrace
 {
     internal ScheduleTrace(string title, IReadOnlyList<string> columns, IReadOnlyList<double[]> columnsData)
@@ -45,21 +45,11 @@ public sealed class ScheduleTrace
         }
         return sb.ToString();
     }
-
-    /// <summary>An SVG chart of the trace: lr on the left axis, momentum (and others) on the right.</summary>
-    public string ToSvg(string? title = null, bool logY = false)
-    {
-        var chart = new SvgChart { Title = title ?? Title, XLabel = "step", YLabel = Columns[0] == "lr" ? "learning rate" : Columns[0], LogY = logY };
-        var others = Columns.Skip(1).ToArray();
-        if (others.Length > 0) chart.Y2Label = string.Join(", ", others);
-        for (var i = 0; i < Columns.Count; i++) chart.AddSeries(Columns[i], Data[i], secondaryAxis: i > 0, dashed: i > 0);
-        return chart.Render();
-    }
 }
 
 /// <summary>
-/// Runs schedules against a stand-in optimizer with one parameter group, to tabulate or plot them (the
-/// <c>mllrsched schedule</c> command is a thin shell over this).
+/// Runs schedules against a stand-in optimizer with one parameter group, to tabulate them or hand the values to a
+/// chart (the <c>mllrsched schedule</c> command is a thin shell over this).
 /// </summary>
 public static class ScheduleSimulation
 {
@@ -100,7 +90,7 @@ public static class ScheduleSimulation
             new SchedulerOptions { LastEpoch = lastEpoch, Warn = null });
         if (scheduler.UsesMetric && (metrics == null || metrics.Count < steps - 1))
             throw new ArgumentException(
-                $"{specs.First(s => s.Schedule.UsesMetric).Schedule.TypeName} reacts to a metric: {steps} rows need {steps - 1} metric values (one per step after the first), got {metrics?.Count ?? 0}.",
+                $"{specs.First(s => s.Schedule.TryGet<IMetricSchedule>() != null).Schedule.TypeName} reacts to a metric: {steps} rows need {steps - 1} metric values (one per step after the first), got {metrics?.Count ?? 0}.",
                 nameof(metrics));
 
         var fields = specs.Select(s => s.ParamGroupField).ToList();

@@ -4,10 +4,11 @@ namespace MLLrSched.Schedules;
 public enum StepInterval
 {
     /// <summary>t counts optimizer steps (PyTorch's per-batch stepping; OneCycleLR, CyclicLR and the Hugging Face
-    /// schedules are meant for this).</summary>
-    OptimizerStep,
+    /// schedules are meant for this). JSON <c>"step"</c>.</summary>
+    Step,
 
-    /// <summary>t counts epochs (PyTorch's per-epoch stepping; StepLR, ReduceLROnPlateau on a validation metric).</summary>
+    /// <summary>t counts epochs (PyTorch's per-epoch stepping; StepLR, ReduceLROnPlateau on a validation metric).
+    /// JSON <c>"epoch"</c>.</summary>
     Epoch,
 }
 
@@ -16,10 +17,10 @@ public sealed class SchedulerOptions
 {
     /// <summary>
     /// What advances t when the training loop reports progress through <see cref="Scheduler.OnOptimizerStep"/> and
-    /// <see cref="Scheduler.OnEpochEnd"/>. Default <see cref="StepInterval.OptimizerStep"/>. Calling
+    /// <see cref="Scheduler.OnEpochEnd"/>. Default <see cref="StepInterval.Step"/>. Calling
     /// <see cref="Scheduler.Step()"/> directly always advances t by one, whatever the interval.
     /// </summary>
-    public StepInterval Interval { get; init; } = StepInterval.OptimizerStep;
+    public StepInterval Interval { get; init; } = StepInterval.Step;
 
     /// <summary>
     /// With <see cref="StepInterval.Epoch"/>: when set, every optimizer step advances t by 1/StepsPerEpoch

@@ -74,7 +74,7 @@ public sealed partial class Trainer
         _optimizer.Step();
         _step++;
         if (_scheduler != null && !(_o.Swa?.SwaLr != null && _swa != null))
-            _scheduler.OnOptimizerStep(_scheduler.UsesMetric && _scheduler.Options.Interval == Schedules.StepInterval.OptimizerStep ? lossSum / normalizer : null);
+            _scheduler.OnOptimizerStep(_scheduler.UsesMetric && _scheduler.Options.Interval == Schedules.StepInterval.Step ? lossSum / normalizer : null);
         _ema?.Update(_model, _step);
         window.Add(lossSum, normalizer, samples, gradNorm);
         return default;

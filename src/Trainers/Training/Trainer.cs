@@ -310,8 +310,8 @@ public sealed partial class Trainer : IDisposable
         {
             var resolved = ResolvePlaceholders(spec, TotalSteps(loader), StepsPerEpoch, _o.Epochs);
             var parsed = ScheduleSpecs.Parse(resolved);
-            var interval = parsed.Interval ?? (_o.ScheduleInterval == ScheduleInterval.Epoch ? StepInterval.Epoch : StepInterval.OptimizerStep);
-            if (parsed.Schedule.UsesMetric && interval == StepInterval.OptimizerStep && _o.ScheduleMonitor != "train_loss")
+            var interval = parsed.Interval ?? (_o.ScheduleInterval == ScheduleInterval.Epoch ? StepInterval.Epoch : StepInterval.Step);
+            if (parsed.Schedule.TryGet<IMetricSchedule>() != null && interval == StepInterval.Step && _o.ScheduleMonitor != "train_loss")
                 throw new ArgumentException(
                     $"{parsed.Schedule.TypeName} steps on a metric; with per-step scheduling only 'train_loss' is available. " +
                     "Set \"scheduler_interval\": \"epoch\" (or \"interval\": \"epoch\" in the scheduler spec) to monitor val_loss / val_accuracy, or \"scheduler_monitor\": \"train_loss\".");
