@@ -101,7 +101,7 @@ public static class HuggingFace
     /// <summary><c>inverse_sqrt</c> (<c>get_inverse_sqrt_schedule</c>, from big_vision): warmup, then
     /// 1 / √((t + timescale − num_warmup_steps) / timescale). JSON: <c>{"type": "inverse_sqrt", "num_warmup_steps": 1000}</c>.</summary>
     /// <param name="numWarmupSteps"><c>num_warmup_steps</c>: steps of the linear warmup from 0, ≥ 0.</param>
-    /// <param name="timescale"><c>timescale</c>: ≥ 1; when absent, num_warmup_steps, or 10000 when that is 0.</param>
+    /// <param name="timescale"><c>timescale</c>: the decay's time scale, ≥ 1; when absent, num_warmup_steps, or 10000 when that is 0.</param>
     public static Schedule InverseSqrt(long numWarmupSteps, long? timescale = null)
     {
         const string name = "inverse_sqrt";
@@ -164,7 +164,7 @@ public static class HuggingFace
     /// <param name="numWarmupSteps"><c>num_warmup_steps</c>: steps of the warmup, ≥ 0.</param>
     /// <param name="numDecaySteps"><c>num_decay_steps</c>: steps of the decay, ≥ 0.</param>
     /// <param name="numTrainingSteps"><c>num_training_steps</c>: total steps; the stable phase fills what warmup and decay leave.</param>
-    /// <param name="numStableSteps"><c>num_stable_steps</c>: steps of the stable phase, ≥ 0.</param>
+    /// <param name="numStableSteps"><c>num_stable_steps</c>: steps of the stable phase, ≥ 0; wins over num_training_steps.</param>
     /// <param name="warmupType"><c>warmup_type</c>: the warmup's shape, <c>linear</c>, <c>cosine</c> or <c>1-sqrt</c>.</param>
     /// <param name="decayType"><c>decay_type</c>: the decay's shape, <c>linear</c>, <c>cosine</c> or <c>1-sqrt</c>.</param>
     /// <param name="minLrRatio"><c>min_lr_ratio</c>: start and end as a fraction of base, in [0, 1].</param>

@@ -141,11 +141,17 @@ internal sealed class SpecKey
         };
     }
 
-    /// <summary>The plain form, or the exponent form where it is clearly shorter (<c>1e4</c>, <c>1e-8</c>, but <c>2000</c>).</summary>
+    /// <summary>The plain form; a small fraction where the plain form is long (<c>1/3</c>); the exponent form where it is
+    /// clearly shorter (<c>1e4</c>, <c>1e-8</c>, but <c>2000</c>).</summary>
     public static string FormatNumber(double d)
     {
         var plain = d.ToString("R", CultureInfo.InvariantCulture);
         if (plain.Contains('E')) plain = decimal.TryParse(plain, NumberStyles.Float, CultureInfo.InvariantCulture, out var m) ? m.ToString(CultureInfo.InvariantCulture) : plain;
+        for (var q = 2; q <= 12 && plain.Length > 8; q++)
+        {
+            var p = Math.Round(d * q);
+            if (Math.Abs(p) < 100 && p / q == d) return $"{p.ToString(CultureInfo.InvariantCulture)}/{q}";
+        }
         var exp = d.ToString("0.###############e+0", CultureInfo.InvariantCulture).Replace("e+", "e");
         return exp.Length + 1 < plain.Length && double.Parse(exp, CultureInfo.InvariantCulture) == d ? exp : plain;
     }

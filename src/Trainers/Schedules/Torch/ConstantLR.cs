@@ -7,8 +7,8 @@ namespace MLLrSched.Schedules;
 public sealed class ConstantLR : Schedule, IChainableSchedule
 {
     /// <summary>Creates the schedule.</summary>
-    /// <param name="factor"><c>factor</c>: multiplier until total_iters, in (0, 1]. PyTorch 1.13 accepts 0
-    /// but then divides by zero at total_iters.</param>
+    /// <param name="factor"><c>factor</c>: multiplier until total_iters, in (0, 1] (PyTorch 1.13 accepts 0
+    /// but then divides by zero at total_iters).</param>
     /// <param name="totalIters"><c>total_iters</c>: steps at the reduced value, ≥ 1.</param>
     public ConstantLR(double factor = 1.0 / 3, long totalIters = 5)
     {

@@ -39,7 +39,7 @@ public sealed class CyclicLR : Schedule, IMomentumSchedule
 
     /// <summary>Creates the schedule.</summary>
     /// <param name="baseLr"><c>base_lr</c>: lower bound, a number or a per-group list, ≥ 0.</param>
-    /// <param name="maxLr"><c>max_lr</c>: upper bound per group, ≥ base_lr.</param>
+    /// <param name="maxLr"><c>max_lr</c>: upper bound, a number or a per-group list, ≥ base_lr.</param>
     /// <param name="stepSizeUp"><c>step_size_up</c>: steps of the rising half, &gt; 0.</param>
     /// <param name="stepSizeDown"><c>step_size_down</c>: steps of the falling half, ≥ 0; when absent, step_size_up.</param>
     /// <param name="mode"><c>mode</c>: the amplitude policy: <c>triangular</c> (constant), <c>triangular2</c> (halved each cycle), <c>exp_range</c> (× gamma<sup>t</sup>); ignored with a custom <paramref name="scaleFn"/>.</param>

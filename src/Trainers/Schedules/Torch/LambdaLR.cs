@@ -11,7 +11,8 @@ public sealed class LambdaLR : Schedule
     private readonly GroupFunctions _fns;
 
     /// <summary>Creates the schedule.</summary>
-    /// <param name="lrLambda"><c>lr_lambda</c>: t → multiplicative factor of the base value; one for every group or one per group.</param>
+    /// <param name="lrLambda"><c>lr_lambda</c>: t → multiplicative factor of the base value, one for every group or one per
+    /// group; in JSON an expression in <c>epoch</c>, or a list of them.</param>
     public LambdaLR([SpecExpression("epoch", "step", "t", Example = "0.95 ** epoch")] params IReadOnlyList<Func<double, double>> lrLambda) =>
         _fns = new GroupFunctions(lrLambda, "LambdaLR");
 

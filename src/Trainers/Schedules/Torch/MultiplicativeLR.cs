@@ -15,7 +15,8 @@ public sealed class MultiplicativeLR : Schedule, IStatefulSchedule, IChainableSc
     private double[] _product = Array.Empty<double>();
 
     /// <summary>Creates the schedule.</summary>
-    /// <param name="lrLambda"><c>lr_lambda</c>: t → the factor applied at step t (t ≥ 1); one for every group or one per group.</param>
+    /// <param name="lrLambda"><c>lr_lambda</c>: t → the factor applied at step t (t ≥ 1), one for every group or one per
+    /// group; in JSON an expression in <c>epoch</c>, or a list of them.</param>
     public MultiplicativeLR([SpecExpression("epoch", "step", "t", Example = "0.95")] params IReadOnlyList<Func<double, double>> lrLambda) =>
         _fns = new GroupFunctions(lrLambda, "MultiplicativeLR");
 
