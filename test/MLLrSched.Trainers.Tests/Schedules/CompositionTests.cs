@@ -2,7 +2,7 @@ using MLLrSched.Schedules;
 
 namespace MLLrSched.Trainers.Tests.Schedules;
 
-/// <summary>Join, Scale, WarmupThen, Factor/Function and Named: small pure pieces that the Hugging Face schedules are
+/// <summary>Join, Scale, WarmupThen, FromFactor/FromFunction and Named: small pure pieces that the Hugging Face schedules are
 /// built from (their golden cases in GoldenParityTests guard the values).</summary>
 [TestClass]
 public class CompositionTests
@@ -30,7 +30,7 @@ public class CompositionTests
     [TestMethod]
     public void EqualBoundariesSkipAStage()
     {
-        var joined = Schedule.Join([5, 5], Schedule.Factor(_ => 1), Schedule.Factor(_ => 2), Schedule.Factor(_ => 3));
+        var joined = Schedule.Join([5, 5], Schedule.FromFactor(_ => 1), Schedule.FromFactor(_ => 2), Schedule.FromFactor(_ => 3));
         CollectionAssert.AreEqual(new[] { 1.0, 1.0, 3.0, 3.0 }, new[] { 0.0, 4.9, 5.0, 6.0 }.Select(t => joined.Value(t, 0, 1)).ToArray());
     }
 
@@ -72,7 +72,7 @@ public class CompositionTests
     public void WarmupThenIsHuggingFacesWarmup()
     {
         // HF cosine = its warmup, then the cosine of the progress after the warmup.
-        var composed = Schedule.WarmupThen(100, Schedule.Factor(tau => Math.Max(0.0, 0.5 * (1.0 + Math.Cos(Math.PI * 0.5 * 2.0 * (tau / 900.0)))), 900));
+        var composed = Schedule.WarmupThen(100, Schedule.FromFactor(tau => Math.Max(0.0, 0.5 * (1.0 + Math.Cos(Math.PI * 0.5 * 2.0 * (tau / 900.0)))), 900));
         var hf = HuggingFace.Cosine(100, 1000);
         for (var t = 0; t <= 1100; t++) Assert.AreEqual(hf.Value(t, 0, 0.3), composed.Value(t, 0, 0.3), 0.0, $"t = {t}");
         Assert.AreEqual(0.3 * 50 / 100, composed.Value(50, 0, 0.3), 0.0);
@@ -84,10 +84,10 @@ public class CompositionTests
     [TestMethod]
     public void FunctionSeesTheBaseValue()
     {
-        var toFloor = Schedule.Function((t, b) => Math.Max(0.01, b - 0.01 * t), 100);
+        var toFloor = Schedule.FromFunction((t, b) => Math.Max(0.01, b - 0.01 * t), 100);
         Assert.AreEqual(0.45, toFloor.Value(5, 0, 0.5), 1e-15);
         Assert.AreEqual(0.01, toFloor.Value(99, 0, 0.5));
-        Assert.AreEqual(0.5 * 0.25, Schedule.Factor(t => 1 / (1 + t)).Value(3, 0, 0.5));
+        Assert.AreEqual(0.5 * 0.25, Schedule.FromFactor(t => 1 / (1 + t)).Value(3, 0, 0.5));
     }
 
     [TestMethod]
@@ -105,7 +105,7 @@ public class CompositionTests
     public void TheDocsExampleComposes()
     {
         // docs/schedules.md, "Composing schedules".
-        var schedule = Schedule.Join([10_000], Schedule.WarmupThen(500, new CosineAnnealingLR(9_500)), Schedule.Factor(_ => 0.01));
+        var schedule = Schedule.Join([10_000], Schedule.WarmupThen(500, new CosineAnnealingLR(9_500)), Schedule.FromFactor(_ => 0.01));
         var halved = schedule.Scale(0.5);
         Assert.AreEqual(0.05, schedule.Value(250, 0, 0.1), 1e-17);
         Assert.AreEqual(0.1, schedule.Value(500, 0, 0.1));

@@ -1,7 +1,7 @@
 namespace MLLrSched.Schedules;
 
 /// <summary>A pure schedule from a delegate: a factor of the base value, or a function of (t, base)
-/// (<see cref="Schedule.Factor"/>, <see cref="Schedule.Function"/>).</summary>
+/// (<see cref="Schedule.FromFactor"/>, <see cref="Schedule.FromFunction"/>).</summary>
 internal sealed class FunctionSchedule : Schedule
 {
     private readonly Func<double, double>? _factor;

@@ -8,21 +8,21 @@ public abstract partial class Schedule
     /// schedules, non-decreasing (an equal pair skips a stage). The stages must be pure: a stage with a metric,
     /// momentum or state belongs in <see cref="SequentialLR"/>, which carries those across its milestones.
     /// </summary>
-    /// <example><c>Schedule.Join([100], Schedule.Factor(t => t / 100), new CosineAnnealingLR(900))</c>: warmup, then a cosine.</example>
+    /// <example><c>Schedule.Join([100], Schedule.FromFactor(t => t / 100), new CosineAnnealingLR(900))</c>: warmup, then a cosine.</example>
     /// <exception cref="ArgumentException">Wrong number of boundaries, decreasing or negative ones, or a stage that is not pure.</exception>
     public static Schedule Join(IReadOnlyList<double> boundaries, params Schedule[] schedules) => new JoinedSchedule(null, boundaries, schedules);
 
     /// <summary>A pure schedule given as a factor of the base value: value = base · <paramref name="factor"/>(t).</summary>
     /// <param name="factor">t → factor; must be a pure function of t.</param>
     /// <param name="horizon">The schedule's length, for <see cref="Horizon"/> (and the timm cycle options).</param>
-    public static Schedule Factor(Func<double, double> factor, double? horizon = null) =>
+    public static Schedule FromFactor(Func<double, double> factor, double? horizon = null) =>
         new FunctionSchedule("factor", factor ?? throw new ArgumentNullException(nameof(factor)), null, horizon);
 
     /// <summary>A pure schedule given as a function of t and the group's base value:
     /// value = <paramref name="value"/>(t, base).</summary>
     /// <param name="value">(t, base value) → value; must be a pure function.</param>
     /// <param name="horizon">The schedule's length, for <see cref="Horizon"/>.</param>
-    public static Schedule Function(Func<double, double, double> value, double? horizon = null) =>
+    public static Schedule FromFunction(Func<double, double, double> value, double? horizon = null) =>
         new FunctionSchedule("function", null, value ?? throw new ArgumentNullException(nameof(value)), horizon);
 
     /// <summary>
