@@ -11,9 +11,12 @@ namespace MLLrSched.Schedules;
 /// keys are errors listing the valid ones. See docs/schedules.md for every key.
 /// </summary>
 /// <remarks>
-/// Top-level specs may also carry the driver keys <c>param_group_field</c> (the hyperparameter driven, default
+/// <para>A type's keys are the parameters of its public constructor (or static factory), bound by reflection: the key
+/// is the parameter's snake_case name or its <see cref="SpecNameAttribute"/>, the default is its C# default, and a
+/// parameter without one is required — declared once, for C#, JSON and the generated tables (<see cref="Describe(string)"/>).</para>
+/// <para>Top-level specs may also carry the driver keys <c>param_group_field</c> (the hyperparameter driven, default
 /// <c>lr</c>), <c>interval</c> (<c>"step"</c> or <c>"epoch"</c>) and <c>last_epoch</c>. A JSON array of specs drives
-/// several hyperparameters at once. <c>lr_lambda</c> and <c>scale_fn</c> are <see cref="ScheduleExpression"/>s.
+/// several hyperparameters at once. <c>lr_lambda</c> and <c>scale_fn</c> are <see cref="ScheduleExpression"/>s.</para>
 /// </remarks>
 public static class ScheduleSpecs
 {
