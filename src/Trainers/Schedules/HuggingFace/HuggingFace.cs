@@ -125,8 +125,7 @@ public static class HuggingFace
         const string name = "cosine_with_min_lr";
         var floor = new CosineToFloor(name, numWarmupSteps, numTrainingSteps, numCycles, minLr, minLrRate);
         var decay = numTrainingSteps - numWarmupSteps;
-        var after = new FunctionSchedule(name, null,
-            (tau, lr) => lr * floor.Factor(tau / Math.Max(1, decay), lr), numTrainingSteps - numWarmupSteps, floor.Check);
+        var after = new FunctionSchedule(name, null, (tau, lr) => lr * floor.Factor(tau / Math.Max(1, decay), lr), decay, floor.Check);
         return WarmupThen(name, numWarmupSteps, after);
     }
 
