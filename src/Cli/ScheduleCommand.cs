@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MLLrSched.Plotting;
 using MLLrSched.Schedules;
 using MLLrSched.Specs;
 
@@ -46,11 +47,11 @@ internal static class ScheduleCommand
                 var specs = ScheduleSpecs.ParseMany(specText);
                 double[]? metricValues = null;
                 if (parse.GetValue(metrics) is { } mf) metricValues = ReadMetrics(mf);
-                if (metricValues != null && !specs.Any(s => s.Schedule.UsesMetric))
+                if (metricValues != null && !specs.Any(s => s.Schedule.TryGet<IMetricSchedule>() != null))
                     Console.Error.WriteLine("note: --metrics ignored: no schedule here reacts to a metric.");
                 var trace = ScheduleSimulation.Run(specs, parse.GetValue(lr), parse.GetValue(steps), metricValues,
                     parse.GetValue(momentum), parse.GetValue(weightDecay), parse.GetValue(adam));
-                var text = parse.GetValue(format) == "svg" ? trace.ToSvg(parse.GetValue(title), parse.GetValue(logY)) : trace.ToCsv();
+                var text = parse.GetValue(format) == "svg" ? ScheduleChart.ToSvg(trace, parse.GetValue(title), parse.GetValue(logY)) : trace.ToCsv();
                 if (parse.GetValue(output) is { } outFile) File.WriteAllText(outFile.FullName, text);
                 else Console.Out.Write(text);
                 return 0;
