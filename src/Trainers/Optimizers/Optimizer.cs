@@ -109,6 +109,9 @@ public abstract class Optimizer : IOptimizer, IDisposable
     /// <summary>The behaviour flags of the PyTorch version this optimizer follows (<see cref="TorchSemantics"/> resolved).</summary>
     public TorchBehaviour Behaviour { get; private set; }
 
+    /// <summary>Replaces the behaviour flags, unchecked: for mutation tests only.</summary>
+    internal void SetBehaviourForTests(TorchBehaviour behaviour) => Behaviour = behaviour;
+
     private TorchBehaviour Resolve(TorchSemantics semantics)
     {
         try

@@ -125,6 +125,17 @@ public sealed class TorchBehaviour
         _ => "auto",
     };
 
+    /// <summary>A copy with some flags changed: for mutation tests, which check that a test notices one flag's change.</summary>
+    internal TorchBehaviour With(bool? lerpMoments = null, bool? powSquareRoots = null, bool? nadamMuProductNextOnce = null,
+        bool? sgdStateOnlyWithMomentum = null, bool? stepAsTensorEverywhere = null) => new(Semantics, Series + " (mutated)")
+    {
+        LerpMoments = lerpMoments ?? LerpMoments,
+        PowSquareRoots = powSquareRoots ?? PowSquareRoots,
+        NAdamMuProductNextOnce = nadamMuProductNextOnce ?? NAdamMuProductNextOnce,
+        SgdStateOnlyWithMomentum = sgdStateOnlyWithMomentum ?? SgdStateOnlyWithMomentum,
+        StepAsTensorEverywhere = stepAsTensorEverywhere ?? StepAsTensorEverywhere,
+    };
+
     /// <summary>"PyTorch 1.13" or "PyTorch 2.x".</summary>
     public override string ToString() => "PyTorch " + Series;
 }
