@@ -163,6 +163,12 @@ public class TorchSemanticsTests
                               $"ATen {Golden26.Root.GetProperty("cpu_capability").GetString()}; this engine: libtorch {Torch.Torch.Version}");
     }
 
+    /// <summary>Save after 10 steps, load into a fresh optimizer, 10 more: bit for bit, under 2.x semantics too (step
+    /// tensors, SGD without state, NAdam/RAdam's new arguments in the groups).</summary>
+    [TestMethod]
+    [DynamicData(nameof(Cases26))]
+    public void ResumeUnder2xContinuesBitForBit(string name) => StateDictTests.Resume(Golden26.Root, name, semantics: "2.x");
+
     [TestMethod]
     public void DefaultsMatchPyTorch26() => OptimizerBehaviourTests.CheckDefaults(Golden26.Root, semantics: "2.x");
 
