@@ -86,7 +86,7 @@ public class ValidationTests
         Throws(() => new Adam(new[] { new ParamGroup(new[] { a }), new ParamGroup(new[] { a, b }) }), "appears more than once");
         Throws(() => new Lbfgs(new[] { new ParamGroup(new[] { a }), new ParamGroup(new[] { b }) }, Lbfgs.Arguments.MakeDefaults()),
             "LBFGS doesn't support per-parameter options");
-        Throws(() => Sgd.Arguments.MakeDefaults(), "lr is required");
+        Throws(() => new Sgd(new[] { a }, semantics: TorchSemantics.Torch1_13), "SGD: lr is required under PyTorch 1.13 semantics");
     }
 
     [TestMethod]
