@@ -47,7 +47,7 @@ torchsharp_cause() {
   [[ -f "$lib" && -f "$stdcxx" ]] || return 1
   need=$(max_glibcxx "$lib"); have=$(max_glibcxx "$stdcxx")
   [[ -n "$need" && -n "$have" && "$(printf '%s\n%s\n' "$need" "$have" | sort -V | tail -1)" != "$have" ]] || return 1
-  echo "its libLibTorchSharp.so needs $need (GCC 13's libstdc++: Debian 13, Ubuntu 24.04 or newer) and this system's libstdc++ stops at $have"
+  echo "its libLibTorchSharp.so needs $need (GCC 13's libstdc++: Debian 13, Ubuntu 24.04 or newer) and this system's libstdc++ stops at $have; they run in the Debian 13 leg"
 }
 
 skipped=()

@@ -2,10 +2,12 @@
 # Builds the native shim (native/) into artifacts/native/libmllrsched_native.so. Incremental: a second run
 # only rebuilds what changed. To build against another libtorch (e.g. a CUDA build from pytorch.org):
 #   LIBTORCH=/path/to/libtorch bash tools/build-native.sh
+# MLLRSCHED_NATIVE_OUT puts the shim elsewhere (default artifacts/native; the Debian 13 test leg builds one against
+# libtorch 2.6 into artifacts/native-debian13); the binding finds it through MLLRSCHED_NATIVE.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="$root/artifacts/native-build"
-out="$root/artifacts/native"
+out="${MLLRSCHED_NATIVE_OUT:-$root/artifacts/native}"
+build="$out-build"
 mkdir -p "$build" "$out"
 
 stamp="$build/.libtorch"

@@ -328,7 +328,7 @@ root_env() {
       SSL_CERT_FILE|SSL_CERT_DIR|*CA_BUNDLE*|*CA_CERTS*|*CAINFO*|*_CERT|*_CERT_FILE) ;;   # TLS trust
       http_proxy|https_proxy|ftp_proxy|all_proxy|no_proxy) ;;
       HTTP_PROXY|HTTPS_PROXY|FTP_PROXY|ALL_PROXY|NO_PROXY) ;;
-      NUGET_*|DOTNET_*|MSBUILD*|UseSharedCompilation|MLLRSCHED_*|TZ|DEBIAN_FRONTEND|CI|OMP_NUM_THREADS) ;;
+      NUGET_*|DOTNET_*|MSBUILD*|UseSharedCompilation|MLLRSCHED_*|TZ|DEBIAN_FRONTEND|CI|OMP_NUM_THREADS|OPENBLAS_*|ATEN_CPU_CAPABILITY) ;;
       *) [[ $extra == *" $name "* ]] || continue ;;
     esac
     out+=("$name=${!name}")

@@ -87,7 +87,7 @@ double MeasureValue(string spec)
     var samples = new List<double>();
     var schedule = ScheduleSpecs.Parse(spec).Schedule;
     schedule.Bind(new[] { 0.1 });
-    if (schedule.UsesMetric) return double.NaN;
+    if (schedule.TryGet<IMetricSchedule>() != null) return double.NaN;
     double sink = 0;
     for (var r = 0; r < repeats + 2; r++)
     {

@@ -4,20 +4,29 @@
 // here each element is loaded once, updated in registers and stored once, so the step moves
 // 28 bytes per float32 parameter (read p, g, m, v; write p, m, v) and is bound by memory bandwidth.
 //
-// Rounding: the arithmetic reproduces PyTorch 1.13's single-tensor formulas op for op, in float32,
-// with each double-precision Python scalar cast to float as ATen casts it. Where ATen's CPU kernels
-// fuse a multiply and an add (measured on the AVX2 kernels Debian's libtorch dispatches to):
+// Rounding: the arithmetic reproduces PyTorch's single-tensor formulas op for op, in float32, with
+// each double-precision Python scalar cast to float as ATen casts it. Where ATen's CPU kernels fuse
+// a multiply and an add (measured on the AVX2 kernels Debian 12's libtorch 1.13 dispatches to, and
+// the AVX-512 ones of Debian 13's 2.6):
 //   a.add_(b, alpha=s)            -> fma(b, s, a)          (vec::fmadd in add_kernel)
 //   a.addcmul_(b, c, value=s)     -> fma(s * b, c, a)      (GCC contracts a + s*b*c)
+//   a.lerp_(b, w), w = (float)w:  |w| < 0.5: fma(w, b - a, a), else fma(w - 1, b - a, b)
+//                                 (lerp_vec in LerpKernel.cpp; the scalar tail rounds the same)
 // the kernels below call std::fma explicitly, and everything else is compiled with
 // -ffp-contract=off, so the fused step equals the tensor-op step bit for bit on such CPUs
-// (addcdiv_ is a + (s*b)/c with no fusion). tests: Optimizers/FusedPathTests.
+// (addcdiv_ is a + (s*b)/c with no fusion). Where PyTorch 2.x changed a formula (first moments by
+// lerp_, bias_correction2 ** 0.5 by pow) the `formulas` bits (MLS_FUSED_*) select the 2.x form.
+// tests: Optimizers/FusedPathTests.
 #include "shim.h"
 
 #include <cmath>
 #include <limits>
 
 using mls::T;
+
+// Bits of the `formulas` argument: PyTorch 2.x's forms where they differ from 1.13's.
+constexpr int MLS_FUSED_LERP_MOMENT = 1;  // m.lerp_(g, 1 - beta) instead of m.mul_(beta).add_(g, alpha=1 - beta)
+constexpr int MLS_FUSED_POW_SQRT = 2;     // bias_correction2 ** 0.5 (pow) instead of math.sqrt(bias_correction2)
 
 namespace {
 
@@ -45,11 +54,41 @@ inline float maximum(float a, float b) {
 // torch.sign for floats: (0 < x) - (x < 0); NaN gives 0.
 inline float sign(float x) { return static_cast<float>((0.0f < x) - (x < 0.0f)); }
 
-struct AdamScalars {
-  float decay_mul, l2, beta1, one_minus_beta1, beta2, one_minus_beta2, bc2_sqrt, eps, neg_step_size;
+// How a running average m moves towards g with weight w = 1 - beta:
+//   MulAdd:    m.mul_(beta).add_(g, alpha=w)   (PyTorch 1.13)  -> fma(g, w, m*beta)
+//   LerpSmall: m.lerp_(g, w) with |w| < 0.5    (PyTorch 2.x)   -> fma(w, g - m, m)
+//   LerpLarge: m.lerp_(g, w) with |w| >= 0.5   (PyTorch 2.x)   -> fma(w - 1, g - m, g)
+enum class Moment { MulAdd, LerpSmall, LerpLarge };
+
+// Scalars of a moment update: beta and w as ATen casts them (w - 1 is exact in float for w >= 0.5).
+struct MomentScalars {
+  float beta, w, w_minus_1;
 };
 
-template <bool Maximize, bool Amsgrad, bool Decoupled, bool L2>
+MomentScalars moment_scalars(double beta) {
+  const float w = static_cast<float>(1 - beta);
+  return {static_cast<float>(beta), w, w - 1.0f};
+}
+
+Moment moment_form(int formulas, const MomentScalars& s) {
+  if (!(formulas & MLS_FUSED_LERP_MOMENT)) return Moment::MulAdd;
+  return std::abs(s.w) < 0.5f ? Moment::LerpSmall : Moment::LerpLarge;
+}
+
+template <Moment Form>
+inline float moment(float m, float g, const MomentScalars& s) {
+  if (Form == Moment::MulAdd) return std::fma(g, s.w, m * s.beta);
+  const float d = g - m;
+  if (Form == Moment::LerpSmall) return std::fma(s.w, d, m);
+  return std::fma(s.w_minus_1, d, g);
+}
+
+struct AdamScalars {
+  float decay_mul, l2, beta2, one_minus_beta2, bc2_sqrt, eps, neg_step_size;
+  MomentScalars m1;
+};
+
+template <bool Maximize, bool Amsgrad, bool Decoupled, bool L2, Moment Form>
 MLS_MULTIVERSION void adam_range(float* __restrict p, const float* __restrict g, float* __restrict m,
                                  float* __restrict v, float* __restrict vmax, int64_t b, int64_t e,
                                  AdamScalars s) {
@@ -58,7 +97,7 @@ MLS_MULTIVERSION void adam_range(float* __restrict p, const float* __restrict g,
     float param = p[i];
     if (L2) grad = std::fma(param, s.l2, grad);              // grad.add(param, alpha=wd)
     if (Decoupled) param = param * s.decay_mul;              // param.mul_(1 - lr*wd)
-    float mi = std::fma(grad, s.one_minus_beta1, m[i] * s.beta1);           // mul_(b1).add_(g, 1-b1)
+    float mi = moment<Form>(m[i], grad, s.m1);               // mul_(b1).add_(g, 1-b1) or lerp_(g, 1-b1)
     float vi = std::fma(s.one_minus_beta2 * grad, grad, v[i] * s.beta2);    // mul_(b2).addcmul_(g, g, 1-b2)
     float second = vi;
     if (Amsgrad) {
@@ -72,19 +111,29 @@ MLS_MULTIVERSION void adam_range(float* __restrict p, const float* __restrict g,
   }
 }
 
-template <bool Maximize, bool Amsgrad, bool Decoupled, bool L2>
+template <bool Maximize, bool Amsgrad, bool Decoupled, bool L2, Moment Form>
 void adam_run(float* p, const float* g, float* m, float* v, float* vm, int64_t n, const AdamScalars& s) {
   at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
-    adam_range<Maximize, Amsgrad, Decoupled, L2>(p, g, m, v, vm, b, e, s);
+    adam_range<Maximize, Amsgrad, Decoupled, L2, Form>(p, g, m, v, vm, b, e, s);
   });
 }
 
+template <bool Maximize, bool Amsgrad, bool Decoupled, bool L2>
+void adam_dispatch3(Moment form, float* p, const float* g, float* m, float* v, float* vm, int64_t n,
+                    const AdamScalars& s) {
+  switch (form) {
+    case Moment::MulAdd: adam_run<Maximize, Amsgrad, Decoupled, L2, Moment::MulAdd>(p, g, m, v, vm, n, s); break;
+    case Moment::LerpSmall: adam_run<Maximize, Amsgrad, Decoupled, L2, Moment::LerpSmall>(p, g, m, v, vm, n, s); break;
+    case Moment::LerpLarge: adam_run<Maximize, Amsgrad, Decoupled, L2, Moment::LerpLarge>(p, g, m, v, vm, n, s); break;
+  }
+}
+
 template <bool Maximize, bool Amsgrad>
-void adam_dispatch2(bool decoupled, bool l2, float* p, const float* g, float* m, float* v, float* vm,
+void adam_dispatch2(bool decoupled, bool l2, Moment form, float* p, const float* g, float* m, float* v, float* vm,
                     int64_t n, const AdamScalars& s) {
-  if (decoupled) adam_run<Maximize, Amsgrad, true, false>(p, g, m, v, vm, n, s);
-  else if (l2) adam_run<Maximize, Amsgrad, false, true>(p, g, m, v, vm, n, s);
-  else adam_run<Maximize, Amsgrad, false, false>(p, g, m, v, vm, n, s);
+  if (decoupled) adam_dispatch3<Maximize, Amsgrad, true, false>(form, p, g, m, v, vm, n, s);
+  else if (l2) adam_dispatch3<Maximize, Amsgrad, false, true>(form, p, g, m, v, vm, n, s);
+  else adam_dispatch3<Maximize, Amsgrad, false, false>(form, p, g, m, v, vm, n, s);
 }
 
 struct SgdScalars {
@@ -148,9 +197,11 @@ MLS_MULTIVERSION void lion_range(float* __restrict p, const float* __restrict g,
 
 struct RmspropScalars {
   float wd, alpha, one_minus_alpha, eps, momentum, neg_lr;
+  MomentScalars ga;
 };
 
-template <bool Maximize, bool WeightDecay, bool Centered, bool Momentum>
+// Centered: the form of grad_avg's update, or nothing (not centered).
+template <bool Maximize, bool WeightDecay, bool Centered, Moment Form, bool Momentum>
 MLS_MULTIVERSION void rmsprop_range(float* __restrict p, const float* __restrict g, float* __restrict sq,
                                     float* __restrict ga, float* __restrict buf, int64_t b, int64_t e,
                                     RmspropScalars s) {
@@ -162,7 +213,7 @@ MLS_MULTIVERSION void rmsprop_range(float* __restrict p, const float* __restrict
     sq[i] = sqi;
     float avg;
     if (Centered) {
-      const float gai = std::fma(grad, s.one_minus_alpha, ga[i] * s.alpha);      // add_(g, alpha=1-alpha)
+      const float gai = moment<Form>(ga[i], grad, s.ga);    // mul_(alpha).add_(g, 1-alpha) or lerp_(g, 1-alpha)
       ga[i] = gai;
       avg = std::sqrt(std::fma(-gai, gai, sqi));            // sq.addcmul(ga, ga, value=-1).sqrt_()
     } else {
@@ -179,22 +230,32 @@ MLS_MULTIVERSION void rmsprop_range(float* __restrict p, const float* __restrict
   }
 }
 
-template <bool Maximize, bool WeightDecay, bool Centered, bool Momentum>
+template <bool Maximize, bool WeightDecay, bool Centered, Moment Form, bool Momentum>
 void rmsprop_run(float* p, const float* g, float* sq, float* ga, float* buf, int64_t n, const RmspropScalars& s) {
   at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
-    rmsprop_range<Maximize, WeightDecay, Centered, Momentum>(p, g, sq, ga, buf, b, e, s);
+    rmsprop_range<Maximize, WeightDecay, Centered, Form, Momentum>(p, g, sq, ga, buf, b, e, s);
   });
 }
 
+template <bool Maximize, bool WeightDecay, Moment Form>
+void rmsprop_centered(bool momentum, float* p, const float* g, float* sq, float* ga, float* buf, int64_t n,
+                      const RmspropScalars& s) {
+  if (momentum) rmsprop_run<Maximize, WeightDecay, true, Form, true>(p, g, sq, ga, buf, n, s);
+  else rmsprop_run<Maximize, WeightDecay, true, Form, false>(p, g, sq, ga, buf, n, s);
+}
+
 template <bool Maximize, bool WeightDecay>
-void rmsprop_dispatch(bool centered, bool momentum, float* p, const float* g, float* sq, float* ga, float* buf,
-                      int64_t n, const RmspropScalars& s) {
+void rmsprop_dispatch(bool centered, Moment form, bool momentum, float* p, const float* g, float* sq, float* ga,
+                      float* buf, int64_t n, const RmspropScalars& s) {
   if (centered) {
-    if (momentum) rmsprop_run<Maximize, WeightDecay, true, true>(p, g, sq, ga, buf, n, s);
-    else rmsprop_run<Maximize, WeightDecay, true, false>(p, g, sq, ga, buf, n, s);
+    switch (form) {
+      case Moment::MulAdd: rmsprop_centered<Maximize, WeightDecay, Moment::MulAdd>(momentum, p, g, sq, ga, buf, n, s); break;
+      case Moment::LerpSmall: rmsprop_centered<Maximize, WeightDecay, Moment::LerpSmall>(momentum, p, g, sq, ga, buf, n, s); break;
+      case Moment::LerpLarge: rmsprop_centered<Maximize, WeightDecay, Moment::LerpLarge>(momentum, p, g, sq, ga, buf, n, s); break;
+    }
   } else {
-    if (momentum) rmsprop_run<Maximize, WeightDecay, false, true>(p, g, sq, ga, buf, n, s);
-    else rmsprop_run<Maximize, WeightDecay, false, false>(p, g, sq, ga, buf, n, s);
+    if (momentum) rmsprop_run<Maximize, WeightDecay, false, Moment::MulAdd, true>(p, g, sq, ga, buf, n, s);
+    else rmsprop_run<Maximize, WeightDecay, false, Moment::MulAdd, false>(p, g, sq, ga, buf, n, s);
   }
 }
 
@@ -236,9 +297,10 @@ void triad_range(float* __restrict a, const float* __restrict b, const float* __
 
 /// One Adam/AdamW step on a float32 CPU parameter. vmax may be null (amsgrad off). `step` is the
 /// step count after increment (1 on the first step). decoupled != 0 selects AdamW's decay.
+/// formulas: MLS_FUSED_LERP_MOMENT and MLS_FUSED_POW_SQRT select PyTorch 2.x's forms (0: 1.13's).
 MLS_API int mls_fused_adam(void* param, void* grad, void* exp_avg, void* exp_avg_sq, void* max_sq,
                            double lr, double beta1, double beta2, double eps, double weight_decay,
-                           double step, int decoupled, int maximize) {
+                           double step, int decoupled, int maximize, int formulas) {
   MLS_TRY
   const int64_t n = T(param).numel();
   float* p = f32(param, n, "param");
@@ -253,20 +315,21 @@ MLS_API int mls_fused_adam(void* param, void* grad, void* exp_avg, void* exp_avg
   AdamScalars s{};
   s.decay_mul = decoupled ? static_cast<float>(1 - lr * weight_decay) : 1.0f;
   s.l2 = static_cast<float>(weight_decay);
-  s.beta1 = static_cast<float>(beta1);
-  s.one_minus_beta1 = static_cast<float>(1 - beta1);
+  s.m1 = moment_scalars(beta1);
   s.beta2 = static_cast<float>(beta2);
   s.one_minus_beta2 = static_cast<float>(1 - beta2);
-  s.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  // 2.x: bias_correction2 ** 0.5 is C's pow, which differs from sqrt in the last bit for some values.
+  s.bc2_sqrt = static_cast<float>((formulas & MLS_FUSED_POW_SQRT) ? std::pow(bc2, 0.5) : std::sqrt(bc2));
   s.eps = static_cast<float>(eps);
   s.neg_step_size = static_cast<float>(-step_size);
   const bool l2 = !decoupled && weight_decay != 0;
+  const Moment form = moment_form(formulas, s.m1);
   if (maximize) {
-    if (vm) adam_dispatch2<true, true>(decoupled, l2, p, g, m, v, vm, n, s);
-    else adam_dispatch2<true, false>(decoupled, l2, p, g, m, v, vm, n, s);
+    if (vm) adam_dispatch2<true, true>(decoupled, l2, form, p, g, m, v, vm, n, s);
+    else adam_dispatch2<true, false>(decoupled, l2, form, p, g, m, v, vm, n, s);
   } else {
-    if (vm) adam_dispatch2<false, true>(decoupled, l2, p, g, m, v, vm, n, s);
-    else adam_dispatch2<false, false>(decoupled, l2, p, g, m, v, vm, n, s);
+    if (vm) adam_dispatch2<false, true>(decoupled, l2, form, p, g, m, v, vm, n, s);
+    else adam_dispatch2<false, false>(decoupled, l2, form, p, g, m, v, vm, n, s);
   }
   return 0;
   MLS_CATCH_INT
@@ -314,11 +377,12 @@ MLS_API int mls_fused_lion(void* param, void* grad, void* exp_avg, double lr, do
   MLS_CATCH_INT
 }
 
-/// One RMSprop step (torch 1.13 _single_tensor_rmsprop). grad_avg is null unless centered;
-/// momentum_buf is null unless momentum > 0.
+/// One RMSprop step (torch 1.13 and 2.x _single_tensor_rmsprop). grad_avg is null unless centered;
+/// momentum_buf is null unless momentum > 0. formulas: MLS_FUSED_LERP_MOMENT selects 2.x's
+/// grad_avg.lerp_(grad, 1 - alpha) (0: 1.13's mul_/add_).
 MLS_API int mls_fused_rmsprop(void* param, void* grad, void* square_avg, void* grad_avg, void* momentum_buf,
                               double lr, double alpha, double eps, double weight_decay, double momentum,
-                              int maximize) {
+                              int maximize, int formulas) {
   MLS_TRY
   const int64_t n = T(param).numel();
   float* p = f32(param, n, "param");
@@ -327,14 +391,17 @@ MLS_API int mls_fused_rmsprop(void* param, void* grad, void* square_avg, void* g
   float* ga = grad_avg ? f32(grad_avg, n, "grad_avg") : nullptr;
   float* buf = momentum_buf ? f32(momentum_buf, n, "momentum_buffer") : nullptr;
   RmspropScalars s{static_cast<float>(weight_decay), static_cast<float>(alpha), static_cast<float>(1 - alpha),
-                   static_cast<float>(eps), static_cast<float>(momentum), static_cast<float>(-lr)};
+                   static_cast<float>(eps), static_cast<float>(momentum), static_cast<float>(-lr),
+                   moment_scalars(alpha)};
   const bool wd = weight_decay != 0;
+  const bool centered = ga != nullptr, mom = buf != nullptr;
+  const Moment form = moment_form(formulas, s.ga);
   if (maximize) {
-    if (wd) rmsprop_dispatch<true, true>(ga != nullptr, buf != nullptr, p, g, sq, ga, buf, n, s);
-    else rmsprop_dispatch<true, false>(ga != nullptr, buf != nullptr, p, g, sq, ga, buf, n, s);
+    if (wd) rmsprop_dispatch<true, true>(centered, form, mom, p, g, sq, ga, buf, n, s);
+    else rmsprop_dispatch<true, false>(centered, form, mom, p, g, sq, ga, buf, n, s);
   } else {
-    if (wd) rmsprop_dispatch<false, true>(ga != nullptr, buf != nullptr, p, g, sq, ga, buf, n, s);
-    else rmsprop_dispatch<false, false>(ga != nullptr, buf != nullptr, p, g, sq, ga, buf, n, s);
+    if (wd) rmsprop_dispatch<false, true>(centered, form, mom, p, g, sq, ga, buf, n, s);
+    else rmsprop_dispatch<false, false>(centered, form, mom, p, g, sq, ga, buf, n, s);
   }
   return 0;
   MLS_CATCH_INT

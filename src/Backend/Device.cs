@@ -35,7 +35,8 @@ public readonly record struct Device(DeviceType Type, int Index = -1)
         ArgumentNullException.ThrowIfNull(text);
         var t = text.Trim().ToLowerInvariant();
         if (t == "cpu") return Cpu;
-        if (t == "cuda" || t == "gpu") return new Device(DeviceType.Cuda, 0);
+        if (t == "cuda") return new Device(DeviceType.Cuda);
+        if (t == "gpu") throw new ArgumentException($"Unknown device '{text}': PyTorch calls it 'cuda'. Valid: 'cpu', 'cuda', 'cuda:N' (N = 0, 1, ...).", nameof(text));
         if (t.StartsWith("cuda:", StringComparison.Ordinal)
             && int.TryParse(t.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var i))
             return new Device(DeviceType.Cuda, i);

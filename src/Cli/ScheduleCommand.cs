@@ -56,7 +56,7 @@ internal static class ScheduleCommand
                 var lrValue = parse.GetValue(lr);
                 if (!double.IsFinite(lrValue) || lrValue < 0) throw new CliException(ExitCodes.InvalidInput, $"--lr must be a finite number ≥ 0, got {lrValue}.");
                 var metricsFile = parse.GetValue(metrics);
-                if (metricsFile != null && !specs.Any(s => s.Schedule.UsesMetric))
+                if (metricsFile != null && !specs.Any(s => s.Schedule.TryGet<IMetricSchedule>() != null))
                 {
                     Console.Error.WriteLine("note: --metrics ignored: no schedule here reacts to a metric.");
                     metricsFile = null;
@@ -168,7 +168,7 @@ internal static class ScheduleCommand
         var optimizer = new ProbeOptimizer(new ParamGroup(Array.Empty<Backend.ITensor>(), values));
         var scheduler = new Scheduler(optimizer, specs.Select(s => s.ToBinding()), new SchedulerOptions { LastEpoch = lastEpoch, Warn = null });
         using var metrics = scheduler.UsesMetric ? Metrics(metricsFile ?? throw new CliException(ExitCodes.InvalidInput,
-            $"{specs.First(s => s.Schedule.UsesMetric).Schedule.TypeName} reacts to a metric: give --metrics FILE with one value per step after the first.")).GetEnumerator() : null;
+            $"{specs.First(s => s.Schedule.TryGet<IMetricSchedule>() != null).Schedule.TypeName} reacts to a metric: give --metrics FILE with one value per step after the first.")).GetEnumerator() : null;
 
         var fields = specs.Select(s => s.ParamGroupField).ToList();
         var columns = new List<string>();

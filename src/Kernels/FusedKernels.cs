@@ -11,8 +11,13 @@ public interface IFusedAdam
 {
     /// <summary>Updates <paramref name="param"/>, <paramref name="expAvg"/>, <paramref name="expAvgSq"/> (and
     /// <paramref name="maxExpAvgSq"/> for amsgrad) in one pass.</summary>
+    /// <param name="lerpFirstMoment">PyTorch 2.x's <c>exp_avg.lerp_(grad, 1 - beta1)</c> (ATen's CPU lerp) instead of
+    /// 1.13's <c>exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)</c>.</param>
+    /// <param name="powBiasCorrection">PyTorch 2.x's <c>bias_correction2 ** 0.5</c> (C <c>pow</c>) instead of 1.13's
+    /// <c>math.sqrt(bias_correction2)</c>.</param>
     bool TryAdam(ITensor param, ITensor grad, ITensor expAvg, ITensor expAvgSq, ITensor? maxExpAvgSq,
-        double lr, double beta1, double beta2, double eps, double weightDecay, long step, bool decoupled, bool maximize);
+        double lr, double beta1, double beta2, double eps, double weightDecay, long step, bool decoupled, bool maximize,
+        bool lerpFirstMoment, bool powBiasCorrection);
 }
 
 /// <summary>One SGD step, PyTorch semantics.</summary>
@@ -37,8 +42,10 @@ public interface IFusedRmsprop
 {
     /// <summary><paramref name="gradAvg"/> is non-null exactly when centered; <paramref name="momentumBuffer"/> exactly
     /// when momentum &gt; 0.</summary>
+    /// <param name="lerpGradAvg">PyTorch 2.x's <c>grad_avg.lerp_(grad, 1 - alpha)</c> (ATen's CPU lerp) instead of 1.13's
+    /// <c>grad_avg.mul_(alpha).add_(grad, alpha=1 - alpha)</c>; matters only when centered.</param>
     bool TryRmsprop(ITensor param, ITensor grad, ITensor squareAvg, ITensor? gradAvg, ITensor? momentumBuffer,
-        double lr, double alpha, double eps, double weightDecay, double momentum, bool maximize);
+        double lr, double alpha, double eps, double weightDecay, double momentum, bool maximize, bool lerpGradAvg);
 }
 
 /// <summary>One dense Adagrad step, PyTorch semantics.</summary>

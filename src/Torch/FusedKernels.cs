@@ -27,14 +27,16 @@ public sealed class FusedKernels : IFusedAdam, IFusedSgd, IFusedLion, IFusedRmsp
 
     /// <inheritdoc />
     public bool TryAdam(ITensor param, ITensor grad, ITensor expAvg, ITensor expAvgSq, ITensor? maxExpAvgSq,
-        double lr, double beta1, double beta2, double eps, double weightDecay, long step, bool decoupled, bool maximize)
+        double lr, double beta1, double beta2, double eps, double weightDecay, long step, bool decoupled, bool maximize,
+        bool lerpFirstMoment, bool powBiasCorrection)
     {
         if (!Enabled || !Eligible(param, out var p) || !Eligible(grad, out var g) || !Eligible(expAvg, out var m)
             || !Eligible(expAvgSq, out var v)) return false;
         Tensor? vm = null;
         if (maxExpAvgSq != null && !Eligible(maxExpAvgSq, out vm)) return false;
         NativeErrors.Check(N.mls_fused_adam(p.Handle, g.Handle, m.Handle, v.Handle, vm?.Handle ?? IntPtr.Zero,
-            lr, beta1, beta2, eps, weightDecay, step, decoupled ? 1 : 0, maximize ? 1 : 0));
+            lr, beta1, beta2, eps, weightDecay, step, decoupled ? 1 : 0, maximize ? 1 : 0,
+            (lerpFirstMoment ? N.FusedLerpMoment : 0) | (powBiasCorrection ? N.FusedPowSqrt : 0)));
         GC.KeepAlive(p); GC.KeepAlive(g); GC.KeepAlive(m); GC.KeepAlive(v); GC.KeepAlive(vm);
         return true;
     }
@@ -63,14 +65,14 @@ public sealed class FusedKernels : IFusedAdam, IFusedSgd, IFusedLion, IFusedRmsp
 
     /// <inheritdoc />
     public bool TryRmsprop(ITensor param, ITensor grad, ITensor squareAvg, ITensor? gradAvg, ITensor? momentumBuffer,
-        double lr, double alpha, double eps, double weightDecay, double momentum, bool maximize)
+        double lr, double alpha, double eps, double weightDecay, double momentum, bool maximize, bool lerpGradAvg)
     {
         if (!Enabled || !Eligible(param, out var p) || !Eligible(grad, out var g) || !Eligible(squareAvg, out var sq)) return false;
         Tensor? ga = null, buf = null;
         if (gradAvg != null && !Eligible(gradAvg, out ga)) return false;
         if (momentumBuffer != null && !Eligible(momentumBuffer, out buf)) return false;
         NativeErrors.Check(N.mls_fused_rmsprop(p.Handle, g.Handle, sq.Handle, ga?.Handle ?? IntPtr.Zero, buf?.Handle ?? IntPtr.Zero,
-            lr, alpha, eps, weightDecay, momentum, maximize ? 1 : 0));
+            lr, alpha, eps, weightDecay, momentum, maximize ? 1 : 0, lerpGradAvg ? N.FusedLerpMoment : 0));
         GC.KeepAlive(p); GC.KeepAlive(g); GC.KeepAlive(sq); GC.KeepAlive(ga); GC.KeepAlive(buf);
         return true;
     }

@@ -2,12 +2,14 @@
 """How much PyTorch's own numbers move with the CPU: the measured basis of the golden tests' tolerances.
 
 OpenBLAS picks its matrix-product kernels by CPU (or by OPENBLAS_CORETYPE), and their summation order changes the
-last bits of every matmul. A trajectory that feeds matmuls back into itself (an optimizer over 100 steps) amplifies
-those bits, so the committed golden data, made on one CPU, cannot be matched bit for bit on another. (The live
-differential tests still check bit-exactness: they regenerate the reference on the machine under test.)
+last bits of every matmul; ATen picks its vectorized kernels by CPU too (or by ATEN_CPU_CAPABILITY: AVX2, AVX-512),
+which changes the order of its reductions. A trajectory that feeds matmuls back into itself (an optimizer over 100
+steps) amplifies those bits, so the committed golden data, made on one CPU, cannot be matched bit for bit on another.
+(The live differential tests still check bit-exactness: they regenerate the reference on the machine under test.)
 
-This script regenerates the CPU-sensitive golden files under each OpenBLAS kernel family this machine can run,
-compares them with the committed set, and writes <set>/variation.json. For every optimizer case and recorded step it
+This script regenerates the CPU-sensitive golden files under each OpenBLAS kernel family this machine can run, each
+with ATen's default dispatch and with AVX2 (the same run where they coincide), compares them with the committed set,
+and writes <set>/variation.json. For every optimizer case and recorded step it
 keeps the largest deviation any kernel produced, measured the way the C# tests measure ours:
   tensors: max_i |a_i - e_i| / max_i |e_i|   (error relative to the tensor's own scale)
   scalars: |a - e| / |e|
@@ -15,7 +17,10 @@ The tests allow TOLERANCE_FACTOR times that (at least FLOOR), and compare a case
 recorded step whose variation stays below CHAOTIC. Beyond it the trajectory no longer depends smoothly on the input
 bits (LBFGS's line search and RMSprop's centred momentum branch differently), so no tolerance would mean anything.
 
-Run:  /usr/bin/python3 tools/golden/cpu_variation.py      (about a minute per kernel family)
+Run with the PyTorch that made the set, with OpenBLAS as its BLAS (OPENBLAS_CORETYPE does nothing otherwise, and
+every kernel family is then left out):
+  torch 1.13 (Debian 12):  /usr/bin/python3 tools/golden/cpu_variation.py      (about a minute per kernel family)
+  torch 2.6 (Debian 13):   python3 tools/golden/cpu_variation.py               (see optimizers.py for OpenBLAS there)
 """
 import json
 import os
@@ -26,13 +31,17 @@ import tempfile
 from goldenlib import HERE, meta, set_dir
 
 CORETYPES = ["Sandybridge", "Haswell", "SkylakeX", "Cooperlake", "Zen"]
+CAPABILITIES = [None, "avx2"]   # ATen's dispatch: the CPU's default (AVX-512 where 2.x has it), and AVX2
 TOLERANCE_FACTOR = 10.0   # margin for kernel families not measured here (newer x86 kernels, other BLAS builds)
 FLOOR = 1e-6              # ~8 float32 ulps: never ask for less than rounding noise
 CHAOTIC = 1e-3            # above this a step is treated as past the trajectory's horizon
 
 
-def regenerate(coretype, out):
+def regenerate(coretype, capability, out):
     env = dict(os.environ, OPENBLAS_CORETYPE=coretype)
+    env.pop("ATEN_CPU_CAPABILITY", None)
+    if capability:
+        env["ATEN_CPU_CAPABILITY"] = capability
     subprocess.run([sys.executable, os.path.join(HERE, "optimizers.py"), "--out", os.path.join(out, "optimizers")],
                    env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([sys.executable, os.path.join(HERE, "training.py"), "--out", os.path.join(out, "training")],
@@ -89,27 +98,34 @@ def case_errors(actual, expected):
 def main():
     with open(os.path.join(set_dir(), "optimizers", "optimizers.json")) as f:
         committed = json.load(f)
-    measured, cores = {}, []
+    measured, cores, kernels = {}, [], []
     for coretype in CORETYPES:
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                doc = regenerate(coretype, tmp)
-            except subprocess.CalledProcessError as e:
-                print(f"{coretype}: could not run here ({e}); left out")
-                continue
-        if doc["openblas_core"] != coretype:
-            print(f"{coretype}: OpenBLAS ran {doc['openblas_core']} instead; left out")
-            continue
-        cores.append(coretype)
-        for case, ref in zip(doc["cases"], committed["cases"]):
-            steps, state = case_errors(case, ref)
-            m = measured.setdefault(ref["name"], {"steps": {}, "state": 0.0, "worst_core": {}})
-            for s, err in steps.items():
-                if err > m["steps"].get(s, -1):
-                    m["steps"][s] = err
-                    m["worst_core"][s] = coretype
-            m["state"] = max(m["state"], state)
-        print(f"{coretype}: measured")
+        for capability in CAPABILITIES:
+            with tempfile.TemporaryDirectory() as tmp:
+                try:
+                    doc = regenerate(coretype, capability, tmp)
+                except subprocess.CalledProcessError as e:
+                    print(f"{coretype}/{capability or 'default'}: could not run here ({e}); left out")
+                    continue
+            if doc["openblas_core"] != coretype:
+                print(f"{coretype}: OpenBLAS ran {doc['openblas_core']} instead; left out")
+                break
+            kernel = f"{coretype}/{doc.get('cpu_capability', 'default')}"
+            if kernel in kernels:
+                continue  # ATen's default dispatch is AVX2 here: the same run again
+            kernels.append(kernel)
+            if coretype not in cores:
+                cores.append(coretype)
+            by_name = {c["name"]: c for c in doc["cases"]}
+            for ref in committed["cases"]:
+                steps, state = case_errors(by_name[ref["name"]], ref)
+                m = measured.setdefault(ref["name"], {"steps": {}, "state": 0.0, "worst_core": {}})
+                for s, err in steps.items():
+                    if err > m["steps"].get(s, -1):
+                        m["steps"][s] = err
+                        m["worst_core"][s] = kernel
+                m["state"] = max(m["state"], state)
+            print(f"{kernel}: measured")
 
     cases = {}
     for name, m in measured.items():
@@ -125,17 +141,19 @@ def main():
             worst = max(worst, m["state"])
         tolerance = max(TOLERANCE_FACTOR * worst, FLOOR)
         if full:
-            why = (f"PyTorch itself moves by up to {worst:.2g} across OpenBLAS kernels ({', '.join(cores)}); "
+            why = (f"PyTorch itself moves by up to {worst:.2g} across OpenBLAS and ATen kernels ({', '.join(kernels)}); "
                    f"{TOLERANCE_FACTOR:g}x that, at least {FLOOR:g}")
         else:
             after = next((f"{err:.2g} at step {step}" for step, err in ordered if int(step) > horizon), "the final state")
-            why = (f"chaotic: PyTorch's own trajectory moves by {after} across OpenBLAS kernels, so only steps "
+            why = (f"chaotic: PyTorch's own trajectory moves by {after} across OpenBLAS and ATen kernels, so only steps "
                    f"1..{horizon} are compared (variation there {worst:.2g}; {TOLERANCE_FACTOR:g}x, at least {FLOOR:g}); "
                    "the live differential test checks all 100 steps bit for bit")
         cases[name] = {"horizon": horizon, "compare_state": full, "tolerance": tolerance, "why": why,
                        "variation_by_step": {s: e for s, e in ordered}, "state_variation": m["state"],
                        "worst_core_by_step": m["worst_core"]}
-    out = meta("tools/golden/cpu_variation.py", coretypes_measured=cores, tolerance_factor=TOLERANCE_FACTOR,
+    out = meta("tools/golden/cpu_variation.py", coretypes_measured=cores, kernels_measured=kernels,
+               committed_made_on=f"{committed['openblas_core']}/{committed.get('cpu_capability', 'default')}",
+               tolerance_factor=TOLERANCE_FACTOR,
                floor=FLOOR, chaotic_above=CHAOTIC, cases=cases)
     path = os.path.join(set_dir(), "optimizers", "variation.json")
     with open(path, "w") as f:

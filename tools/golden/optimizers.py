@@ -1,16 +1,31 @@
 #!/usr/bin/python3
 """Golden data for MLLrSched's optimizers: parameter trajectories from real PyTorch.
 
-Run with Debian's /usr/bin/python3 (torch 1.13.1):  /usr/bin/python3 tools/golden/optimizers.py
-Writes tools/golden/data/optimizers/optimizers.json, read by
-test/MLLrSched.Trainers.Tests/Optimizers/GoldenParityTests.cs.
+Runs under PyTorch 1.13 and 2.x; the data goes to the set of the running torch (goldenlib):
+  Debian 12, torch 1.13.1:  /usr/bin/python3 tools/golden/optimizers.py  -> tools/golden/data/torch-1.13/optimizers/
+  Debian 13, torch 2.6.0:   python3 tools/golden/optimizers.py           -> tools/golden/data/torch-2.6/optimizers/
+read by test/MLLrSched.Trainers.Tests/Optimizers/GoldenParityTests.cs (the set of the engine's libtorch) and
+TorchSemanticsTests.cs (the 2.6 set, replayed with "torch_semantics": "2.x" on any libtorch).
+
+The committed sets are made with OpenBLAS's Haswell kernels and ATen's AVX2 dispatch, the kernels Debian 12's torch
+1.13 picks on the development machine (an AMD EPYC with AVX-512), so that the two sets differ only where PyTorch's own
+formulas changed: with the same kernels the problem's forward and backward are bit-identical across 1.13 and 2.6.
+cpu_variation.py then measures how far other kernel families move the numbers. The script refuses to write the
+committed set with a BLAS that is not OpenBLAS (Debian 13's python3-torch pulls in the reference BLAS; install
+libopenblas0-pthread, or point LD_LIBRARY_PATH at its openblas-pthread folder):
+  OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 python3 tools/golden/optimizers.py
+
+Both versions run the same cases with the same specs, on PyTorch's default CPU path (single-tensor: foreach and fused
+are off on the CPU in 2.x unless asked for, which the script checks). Cases for arguments that only 2.x has (NAdam and
+RAdam's maximize and decoupled_weight_decay, SGD's default lr) are recorded by 2.x only (CASES_2X).
 
 Every case is one optimizer JSON spec (the same text the C# side gives to OptimizerFactory) run for 100 steps on a
 fixed problem with fixed data and initial parameters, all stored in the JSON. Recorded: the loss of every step, the
 parameters after selected steps, the final per-parameter optimizer state and the param_groups of state_dict().
 
-The torch.optim classes are PyTorch 1.13's own. Lion, Lamb and Adafactor are not in torch 1.13; the classes below are
-transcriptions, op for op, of their reference implementations:
+The torch.optim classes are the running PyTorch's own. Lion, Lamb and Adafactor are not in torch.optim (2.x's
+torch.optim.Adafactor is another algorithm); the classes below are transcriptions, op for op, of their reference
+implementations:
   Lion      -- lucidrains/lion-pytorch, lion_pytorch/lion_pytorch.py (update_fn, class Lion)
   Lamb      -- huggingface/pytorch-image-models (timm 0.9.x), timm/optim/lamb.py (class Lamb)
   Adafactor -- huggingface/transformers, src/transformers/optimization.py (class Adafactor)
@@ -25,6 +40,8 @@ import torch
 from goldenlib import openblas_core, out_dir, torch_package
 
 torch.set_num_threads(1)
+
+TORCH_MAJOR = int(torch.__version__.split(".")[0])
 
 STEPS = 100
 RECORD_AFTER = [1, 2, 3, 5, 10, 20, 50, 100]
@@ -404,6 +421,23 @@ CASES = [
     ("Adafactor_warmup", "mlp", {"type": "Adafactor", "warmup_init": True, "decay_rate": -0.5, "eps": [1e-30, 0.01]}),
 ]
 
+# Arguments PyTorch 1.13 does not have (its constructors refuse them): recorded by PyTorch 2.x only.
+CASES_2X = [
+    ("SGD_default_lr_momentum", "mlp", {"type": "SGD", "momentum": 0.9}),
+    ("NAdam_decoupled_maximize", "mlp_neg", {"type": "NAdam", "lr": 0.01, "weight_decay": 0.05, "decoupled_weight_decay": True,
+                                             "maximize": True}),
+    ("NAdam_decoupled_groups", "mlp", {"type": "NAdam", "lr": 0.01, "betas": [0.5, 0.99], "weight_decay": 0.1,
+                                       "decoupled_weight_decay": True,
+                                       "param_groups": [{"params": "no_decay", "decoupled_weight_decay": False}]}),
+    ("RAdam_decoupled_maximize", "mlp_neg", {"type": "RAdam", "lr": 0.02, "betas": [0.85, 0.99], "weight_decay": 0.05,
+                                             "decoupled_weight_decay": True, "maximize": True}),
+    ("RAdam_maximize_l2", "mlp_neg", {"type": "RAdam", "lr": 0.01, "weight_decay": 0.02, "maximize": True}),
+]
+
+
+def all_cases():
+    return CASES + (CASES_2X if TORCH_MAJOR >= 2 else [])
+
 
 def tensor_json(t):
     t = t.detach()
@@ -460,26 +494,57 @@ def run_case(name, problem_kind, spec, problems):
             "state": state, "param_groups": groups}
 
 
+def defaults_args():
+    """What defaults_of_every_class passes: SGD's lr is required in 1.13 (0.1 here), has a default in 2.x."""
+    return {"SGD": {"lr": 0.1}} if TORCH_MAJOR < 2 else {}
+
+
 def defaults_of_every_class():
-    """param_groups[0] of each class built with its defaults (SGD needs an lr; 0.1 here)."""
+    """param_groups[0] of each class built with its defaults (and defaults_args())."""
     out = {}
     for name, cls in CLASSES.items():
         p = torch.zeros(2, 2, requires_grad=True)
-        opt = cls([p], lr=0.1) if name == "SGD" else cls([p])
+        opt = cls([p], **defaults_args().get(name, {}))
         g = opt.state_dict()["param_groups"][0]
         out[name] = {k: value_json(v) for k, v in g.items() if k != "params"}
     return out
 
 
+def cpu_capability():
+    """The ATen CPU kernels the running torch dispatches to (AVX2, AVX512, ...): elementwise ops round the same on all
+    of them, but a golden file says which made it."""
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage:" in line:
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def check_single_tensor_path():
+    """PyTorch 2.x picks foreach/fused by device when they are None; on the CPU both must be off, so that the data is
+    the single-tensor path MLLrSched transcribes."""
+    if TORCH_MAJOR < 2:
+        return
+    from torch.optim.optimizer import _default_to_fused_or_foreach
+    p = torch.zeros(2, requires_grad=True)
+    assert _default_to_fused_or_foreach([p], differentiable=False, use_fused=False) == (False, False), \
+        "this PyTorch defaults to foreach/fused on the CPU; pass foreach=False"
+
+
 def main():
+    if openblas_core().startswith("unknown") and "--out" not in sys.argv[1:]:
+        sys.exit(f"torch {torch.__version__} runs on a BLAS that is not OpenBLAS ({openblas_core()}); the committed set is made "
+                 "with OpenBLAS (see the docstring), so that cpu_variation.py can measure the other kernels. Install "
+                 "libopenblas0-pthread or set LD_LIBRARY_PATH to its openblas-pthread folder; --out DIR writes anywhere.")
     problems = {"mlp": mlp_problem(), "embedding": embedding_problem()}
     check_sparse_gradient(problems["embedding"])
-    cases = [run_case(n, k, s, problems) for n, k, s in CASES]
+    check_single_tensor_path()
+    cases = [run_case(n, k, s, problems) for n, k, s in all_cases()]
     out = {
         "source": "tools/golden/optimizers.py",
         "torch_version": torch.__version__,
         "torch_package": torch_package(),
         "openblas_core": openblas_core(),
+        "cpu_capability": cpu_capability(),
         "threads": torch.get_num_threads(),
         "steps": STEPS,
         "problems": {
@@ -496,6 +561,7 @@ def main():
             },
         },
         "defaults": defaults_of_every_class(),
+        "defaults_args": defaults_args(),
         "cases": cases,
     }
     path = os.path.join(out_dir("optimizers"), "optimizers.json")

@@ -12,8 +12,9 @@ generate: torch.save()s small files into tools/golden/data/serialization/<name>.
   and manifest.json recording the torch version.
 
 verify: torch.load()s files written by C# and compares them with the expectations (same JSON
-  encoding as the fixtures). Prints "OK <file>" or the first mismatch per file; the exit code is 0
-  only when every file matched.
+  encoding as the fixtures), after checking the pickle names only weights_only-safe globals and the
+  zip container is laid out as PyTorch's writer lays it out (stored records, data 64-byte aligned).
+  Prints "OK <file>" or the first mismatch per file; the exit code is 0 only when every file matched.
 
 JSON encoding of a value (shared by both directions):
   None/bool/str -> null/true/false/"..."; int -> JSON integer; float -> {"float": x} (x may be
@@ -36,6 +37,7 @@ import math
 import os
 import pickletools
 import re
+import struct
 import sys
 import zipfile
 
@@ -440,6 +442,26 @@ def check_weights_only_globals(file):
                            "(the default since PyTorch 2.6) rejects")
 
 
+def check_layout(file):
+    """The container as PyTorch's writer lays it out: every record stored uncompressed with its data starting on a
+    64-byte boundary (kFieldAlignment; torch.load(mmap=True) in PyTorch >= 2.1 maps tensor data straight from the
+    file), and a version record beside data.pkl."""
+    with zipfile.ZipFile(file) as z, open(file, "rb") as f:
+        names = z.namelist()
+        prefix = names[0].split("/")[0]
+        for required in ("data.pkl", "version"):
+            if f"{prefix}/{required}" not in names:
+                raise Mismatch(f"the archive has no {prefix}/{required} record")
+        for info in z.infolist():
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise Mismatch(f"record {info.filename} is compressed (method {info.compress_type}), not stored")
+            f.seek(info.header_offset + 26)
+            name_length, extra_length = struct.unpack("<HH", f.read(4))
+            start = info.header_offset + 30 + name_length + extra_length
+            if start % 64:
+                raise Mismatch(f"record {info.filename}'s data starts at byte {start}, not on a 64-byte boundary")
+
+
 def verify(pairs):
     ok = True
     for file, expectations in pairs:
@@ -447,6 +469,7 @@ def verify(pairs):
             spec = json.load(f)
         try:
             check_weights_only_globals(file)
+            check_layout(file)
             # 1.13's weights_only unpickler has no BINFLOAT, so only files without Python floats can
             # be loaded that way here; the expectations say when.
             loaded = torch.load(file, weights_only=bool(spec.get("weights_only", False)))

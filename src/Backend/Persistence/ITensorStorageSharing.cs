@@ -30,7 +30,8 @@ public interface ITensorStorageSharing
     /// <summary>
     /// A view of <paramref name="flat"/> (a contiguous 1-D tensor this engine created) with the given sizes, strides
     /// and offset in elements, sharing its memory (PyTorch's <c>as_strided</c>). The caller checked that the view lies
-    /// inside <paramref name="flat"/>.
+    /// inside <paramref name="flat"/>. The view must stay valid after <paramref name="flat"/> is disposed: the loader
+    /// disposes it once every view of the storage exists.
     /// </summary>
     ITensor AsStrided(ITensor flat, long[] size, long[] strides, long offset);
 }

@@ -51,7 +51,7 @@ internal static class StorageTypes
     {
         if (ByName.TryGetValue(name, out var dtype)) return dtype;
         throw new TorchSerializationException(TorchSerializationError.UnsupportedDType,
-            $"the file holds a tensor stored as {module}.{name}, a dtype this binding does not support. " +
+            $"the file holds a tensor stored as {module}.{name}, a dtype MLLrSched does not support. " +
             $"Supported dtypes: {SupportedDTypes}. Convert the tensor in Python (e.g. t.float() or " +
             "torch.view_as_real(t) for complex) before saving.");
     }

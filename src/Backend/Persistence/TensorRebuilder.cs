@@ -139,6 +139,7 @@ internal static class TensorRebuilder
         if (have != nbytes)
             throw TorchSerializationException.Corrupt(
                 $"the record '{archive.Prefix}/data/{storage.Key}' holds {have} bytes; {storage.Numel} {storage.DType.TorchName()} elements need {nbytes}.");
+        archive.CheckFitsInFile($"data/{storage.Key}");
     }
 
     /// <summary>A new contiguous tensor of <paramref name="shape"/> holding <paramref name="nbytes"/> bytes from

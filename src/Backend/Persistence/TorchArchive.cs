@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
 
 namespace MLLrSched.Backend.Persistence;
@@ -98,12 +99,27 @@ internal sealed class TorchArchive : IDisposable
     /// <summary>The uncompressed length of a record, or -1 when it is absent.</summary>
     public long Length(string name) => _entries.TryGetValue($"{Prefix}/{name}", out var e) ? e.Length : -1;
 
+    /// <summary>
+    /// Throws unless the record's bytes can be in the file: its stored bytes no longer than the file, and no more
+    /// uncompressed bytes than deflate can produce from them (1032:1 at most). Called before memory is allocated for a
+    /// record, so a damaged directory claiming terabytes fails as damage rather than as an allocation.
+    /// </summary>
+    public void CheckFitsInFile(string name)
+    {
+        if (!_entries.TryGetValue($"{Prefix}/{name}", out var e)) return;
+        if (e.CompressedLength > _fileLength || e.CompressedLength < 0)
+            throw TorchSerializationException.Corrupt($"the record '{Prefix}/{name}' claims {e.CompressedLength} bytes in a file of {_fileLength}.");
+        if (e.Length > e.CompressedLength && e.Length / 1032 > e.CompressedLength + 1)
+            throw TorchSerializationException.Corrupt($"the record '{Prefix}/{name}' claims {e.Length} bytes from {e.CompressedLength} stored ones.");
+    }
+
     /// <summary>A whole (small) record, checked against its CRC.</summary>
     public unsafe byte[] ReadAll(string name)
     {
         var length = Length(name);
         if (length < 0) throw TorchSerializationException.Corrupt($"the record '{Prefix}/{name}' is missing.");
         if (length > Array.MaxLength) throw TorchSerializationException.Corrupt($"the record '{Prefix}/{name}' claims {length} bytes.");
+        CheckFitsInFile(name);
         var result = new byte[length];
         fixed (byte* p = result) ReadInto(name, length, p, 1 << 20);
         return result;
@@ -122,12 +138,13 @@ internal sealed class TorchArchive : IDisposable
         if (entry.Length != expectedLength)
             throw TorchSerializationException.Corrupt($"the record '{full}' holds {entry.Length} bytes; the pickle expects {expectedLength}.");
         // A stored record cannot be longer than the file; a corrupt directory could claim otherwise.
-        if (entry.CompressedLength > _fileLength || entry.CompressedLength < 0)
-            throw TorchSerializationException.Corrupt($"the record '{full}' claims {entry.CompressedLength} bytes in a file of {_fileLength}.");
+        CheckFitsInFile(name);
         try
         {
             using var stream = entry.Open();
-            uint crc = 0;
+            // Checked against the zip directory, as PyTorch's own reader does: a flipped bit in tensor data fails
+            // loudly instead of loading wrong weights.
+            var crc = new Crc32();
             long done = 0;
             while (done < expectedLength)
             {
@@ -135,12 +152,13 @@ internal sealed class TorchArchive : IDisposable
                 var got = stream.ReadAtLeast(span, span.Length, throwOnEndOfStream: false);
                 if (got < span.Length)
                     throw TorchSerializationException.Corrupt($"the record '{full}' ends after {done + got} of {expectedLength} bytes.");
-                crc = Crc32.Append(crc, span);
+                crc.Append(span);
                 done += got;
             }
-            if (crc != entry.Crc32)
+            var computed = crc.GetCurrentHashAsUInt32();
+            if (computed != entry.Crc32)
                 throw TorchSerializationException.Corrupt(
-                    $"the record '{full}' fails its CRC-32 check (stored {entry.Crc32:X8}, computed {crc:X8}); the file is damaged.");
+                    $"the record '{full}' fails its CRC-32 check (stored {entry.Crc32:X8}, computed {computed:X8}); the file is damaged.");
         }
         catch (Exception e) when (e is not TorchSerializationException and not OutOfMemoryException)
         {

@@ -8,7 +8,7 @@ public enum TorchSerializationError
     /// <summary>The file is valid, but holds Python objects outside the supported subset (a pickled
     /// <c>nn.Module</c>, a numpy value, an arbitrary class, the legacy pre-1.6 format, a TorchScript archive).</summary>
     UnsupportedContent = 2,
-    /// <summary>A tensor has a dtype the binding does not support (complex, quantized, float8, ...).</summary>
+    /// <summary>A tensor has a dtype the reader does not support (complex, quantized, float8, ...).</summary>
     UnsupportedDType = 3,
 }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 
 namespace MLLrSched.Backend.Persistence;
@@ -169,8 +170,8 @@ internal sealed class ZipWriter
         private readonly byte[] _name;
         private readonly long _offset;
         private readonly long _size;
+        private readonly Crc32 _crc = new();
         private long _written;
-        private uint _crc;
 
         internal Record(ZipWriter zip, string name, byte[] nameBytes, long offset, long size)
         {
@@ -189,7 +190,7 @@ internal sealed class ZipWriter
         {
             if (data.Length > _size - _written)
                 throw new InvalidOperationException($"Record '{Name}' was announced with {_size} bytes; more were written.");
-            _crc = Crc32.Append(_crc, data);
+            _crc.Append(data);
             _zip.WriteRaw(data);
             _written += data.Length;
         }
@@ -203,7 +204,8 @@ internal sealed class ZipWriter
             var descriptor = new byte[big ? 24 : 16];
             var d = descriptor.AsSpan();
             BinaryPrimitives.WriteUInt32LittleEndian(d, 0x08074b50);
-            BinaryPrimitives.WriteUInt32LittleEndian(d[4..], _crc);
+            var crc = _crc.GetCurrentHashAsUInt32();
+            BinaryPrimitives.WriteUInt32LittleEndian(d[4..], crc);
             if (big)
             {
                 BinaryPrimitives.WriteUInt64LittleEndian(d[8..], (ulong)_size);
@@ -215,7 +217,7 @@ internal sealed class ZipWriter
                 BinaryPrimitives.WriteUInt32LittleEndian(d[12..], (uint)_size);
             }
             _zip.WriteRaw(descriptor);
-            _zip._entries.Add(new Entry(_name, _offset, _size, _crc));
+            _zip._entries.Add(new Entry(_name, _offset, _size, crc));
             _zip._open = null;
         }
     }

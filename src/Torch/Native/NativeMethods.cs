@@ -166,10 +166,17 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] public static partial IntPtr mls_tensor_data_ptr(IntPtr h);
 
     // fused kernels
-    [LibraryImport(Lib)] public static partial int mls_fused_adam(IntPtr param, IntPtr grad, IntPtr expAvg, IntPtr expAvgSq, IntPtr maxSq, double lr, double beta1, double beta2, double eps, double weightDecay, double step, int decoupled, int maximize);
+
+    /// <summary>Bits of the fused kernels' <c>formulas</c> argument (MLS_FUSED_* in native/src/fused_kernels.cpp):
+    /// PyTorch 2.x's lerp_ for the first moment (Adam) or grad_avg (centered RMSprop).</summary>
+    public const int FusedLerpMoment = 1;
+    /// <summary>PyTorch 2.x's <c>bias_correction2 ** 0.5</c> (pow) instead of math.sqrt (Adam).</summary>
+    public const int FusedPowSqrt = 2;
+
+    [LibraryImport(Lib)] public static partial int mls_fused_adam(IntPtr param, IntPtr grad, IntPtr expAvg, IntPtr expAvgSq, IntPtr maxSq, double lr, double beta1, double beta2, double eps, double weightDecay, double step, int decoupled, int maximize, int formulas);
     [LibraryImport(Lib)] public static partial int mls_fused_sgd(IntPtr param, IntPtr grad, IntPtr momentumBuf, double lr, double momentum, double dampening, double weightDecay, int nesterov, int first, int maximize);
     [LibraryImport(Lib)] public static partial int mls_fused_lion(IntPtr param, IntPtr grad, IntPtr expAvg, double lr, double beta1, double beta2, double weightDecay);
-    [LibraryImport(Lib)] public static partial int mls_fused_rmsprop(IntPtr param, IntPtr grad, IntPtr squareAvg, IntPtr gradAvg, IntPtr momentumBuf, double lr, double alpha, double eps, double weightDecay, double momentum, int maximize);
+    [LibraryImport(Lib)] public static partial int mls_fused_rmsprop(IntPtr param, IntPtr grad, IntPtr squareAvg, IntPtr gradAvg, IntPtr momentumBuf, double lr, double alpha, double eps, double weightDecay, double momentum, int maximize, int formulas);
     [LibraryImport(Lib)] public static partial int mls_fused_adagrad(IntPtr param, IntPtr grad, IntPtr stateSum, double clr, double eps, double weightDecay, int maximize);
     [LibraryImport(Lib)] public static partial int mls_fused_ema(IntPtr* shadows, IntPtr* parameters, long count, double decay);
     [LibraryImport(Lib)] public static partial int mls_stream_triad(IntPtr a, IntPtr b, IntPtr c, double s);

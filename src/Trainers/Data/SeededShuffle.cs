@@ -8,7 +8,7 @@ namespace MLLrSched.Data;
 /// Written by hand (SplitMix64 + Fisher–Yates, ~20 lines) because <see cref="Random"/>'s seeded sequence is not
 /// guaranteed to stay the same across .NET versions, and a checkpoint must replay identically on any of them.
 /// </remarks>
-public static class SeededShuffle
+internal static class SeededShuffle
 {
     /// <summary>A permutation of 0..n-1 for <paramref name="epoch"/>.</summary>
     public static int[] Permutation(int n, long seed, long epoch)

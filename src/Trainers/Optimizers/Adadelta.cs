@@ -3,7 +3,8 @@ using MLLrSched.Backend;
 namespace MLLrSched.Optimizers;
 
 /// <summary>
-/// Adadelta (Zeiler 2012): PyTorch 1.13's <c>torch.optim.Adadelta</c> (JSON type <c>Adadelta</c>). Weight decay is L2.
+/// Adadelta (Zeiler 2012): PyTorch's <c>torch.optim.Adadelta</c> (JSON type <c>Adadelta</c>), as of 1.13 or 2.x
+/// (<see cref="Optimizer.TorchSemantics"/>: the same update; 2.x keeps <c>step</c> as a tensor). Weight decay is L2.
 /// </summary>
 /// <remarks>
 /// Per parameter: <c>v = ρ·v + (1−ρ)·g²</c>; <c>Δ = √(u + eps) / √(v + eps) · g</c>; <c>u = ρ·u + (1−ρ)·Δ²</c>;
@@ -21,19 +22,28 @@ public sealed class Adadelta : Optimizer
 
     /// <summary>Creates Adadelta over one group of parameters.</summary>
     public Adadelta(IEnumerable<ITensor> parameters, double lr = 1.0, double rho = 0.9, double eps = 1e-6,
-        double weightDecay = 0, bool maximize = false)
-        : this(new[] { new ParamGroup(parameters) }, lr, rho, eps, weightDecay, maximize) { }
+        double weightDecay = 0, bool maximize = false, TorchSemantics semantics = TorchSemantics.Auto)
+        : this(new[] { new ParamGroup(parameters) }, lr, rho, eps, weightDecay, maximize, semantics) { }
 
     /// <summary>Creates Adadelta over parameter groups; a group's own settings override these defaults.</summary>
     public Adadelta(IEnumerable<ParamGroup> groups, double lr = 1.0, double rho = 0.9, double eps = 1e-6,
-        double weightDecay = 0, bool maximize = false)
+        double weightDecay = 0, bool maximize = false, TorchSemantics semantics = TorchSemantics.Auto)
         : this(groups, Arguments.MakeDefaults(new Dictionary<string, object?>
         {
             ["lr"] = lr, ["rho"] = rho, ["eps"] = eps, ["weight_decay"] = weightDecay, ["maximize"] = maximize,
-        })) { }
+        }), semantics) { }
 
     /// <summary>Creates Adadelta from a defaults group built with <see cref="OptimizerSchema.MakeDefaults"/> (used by JSON specs).</summary>
-    public Adadelta(IEnumerable<ParamGroup> groups, ParamGroup defaults) : base(groups, defaults, Arguments) { }
+    public Adadelta(IEnumerable<ParamGroup> groups, ParamGroup defaults, TorchSemantics semantics = TorchSemantics.Auto)
+        : base(groups, defaults, Arguments, semantics) { }
+
+    /// <summary>PyTorch 2.x keeps <c>step</c> as a 0-dim float32 tensor, 1.13 as a Python int.</summary>
+    protected override IReadOnlyList<(string Key, bool Integer)> TensorScalarState => Behaviour.StepAsTensorEverywhere ? Step : [];
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<(string Key, bool Integer)> NumberState => Behaviour.StepAsTensorEverywhere ? [] : Step;
+
+    private static readonly (string Key, bool Integer)[] Step = [("step", true)];
 
     /// <inheritdoc />
     protected override void StepCore()

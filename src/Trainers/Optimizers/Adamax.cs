@@ -3,12 +3,12 @@ using MLLrSched.Backend;
 namespace MLLrSched.Optimizers;
 
 /// <summary>
-/// Adamax, Adam with the infinity norm (Kingma &amp; Ba 2015, §7): PyTorch 1.13's <c>torch.optim.Adamax</c>
-/// (JSON type <c>Adamax</c>). Weight decay is L2.
+/// Adamax, Adam with the infinity norm (Kingma &amp; Ba 2015, §7): PyTorch's <c>torch.optim.Adamax</c>
+/// (JSON type <c>Adamax</c>), as of 1.13 or 2.x (<see cref="Optimizer.TorchSemantics"/>). Weight decay is L2.
 /// </summary>
 /// <remarks>
 /// Per parameter: <c>g += weight_decay·p</c>; <c>m = β1·m + (1−β1)·g</c>; <c>u = max(β2·u, |g| + eps)</c>;
-/// <c>p −= lr/(1−β1ᵗ) · m / u</c>. State: <c>step</c>, <c>exp_avg</c>, <c>exp_inf</c>.
+/// <c>p −= lr/(1−β1ᵗ) · m / u</c>. State: <c>step</c>, <c>exp_avg</c>, <c>exp_inf</c>. 2.x updates <c>m</c> with <c>lerp_</c>.
 /// </remarks>
 public sealed class Adamax : Optimizer
 {
@@ -23,19 +23,20 @@ public sealed class Adamax : Optimizer
 
     /// <summary>Creates Adamax over one group of parameters.</summary>
     public Adamax(IEnumerable<ITensor> parameters, double lr = 2e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
-        double weightDecay = 0, bool maximize = false)
-        : this(new[] { new ParamGroup(parameters) }, lr, betas, eps, weightDecay, maximize) { }
+        double weightDecay = 0, bool maximize = false, TorchSemantics semantics = TorchSemantics.Auto)
+        : this(new[] { new ParamGroup(parameters) }, lr, betas, eps, weightDecay, maximize, semantics) { }
 
     /// <summary>Creates Adamax over parameter groups; a group's own settings override these defaults.</summary>
     public Adamax(IEnumerable<ParamGroup> groups, double lr = 2e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
-        double weightDecay = 0, bool maximize = false)
+        double weightDecay = 0, bool maximize = false, TorchSemantics semantics = TorchSemantics.Auto)
         : this(groups, Arguments.MakeDefaults(new Dictionary<string, object?>
         {
             ["lr"] = lr, ["betas"] = betas ?? (0.9, 0.999), ["eps"] = eps, ["weight_decay"] = weightDecay, ["maximize"] = maximize,
-        })) { }
+        }), semantics) { }
 
     /// <summary>Creates Adamax from a defaults group built with <see cref="OptimizerSchema.MakeDefaults"/> (used by JSON specs).</summary>
-    public Adamax(IEnumerable<ParamGroup> groups, ParamGroup defaults) : base(groups, defaults, Arguments) { }
+    public Adamax(IEnumerable<ParamGroup> groups, ParamGroup defaults, TorchSemantics semantics = TorchSemantics.Auto)
+        : base(groups, defaults, Arguments, semantics) { }
 
     /// <inheritdoc />
     protected override IReadOnlyList<(string Key, bool Integer)> TensorScalarState { get; } = new[] { ("step", true) };
@@ -61,8 +62,8 @@ public sealed class Adamax : Optimizer
                 state.Set("step", step);
                 var g = maximize ? grad.Neg() : grad;
                 if (wd != 0) g = g.Add(p, wd);
-                expAvg.Mul_(beta1).Add_(g, 1 - beta1);
-                // torch.amax(cat([β2·u, |g|+eps]), 0) is the elementwise maximum of the two.
+                AdamUpdate.FirstMoment(Behaviour, expAvg, g, beta1);
+                // 1.13's torch.amax(cat([β2·u, |g|+eps]), 0) is the elementwise maximum of the two, 2.x's torch.maximum(out=).
                 expInf.Mul_(beta2).Maximum_(g.Abs().Add_(eps));
                 var clr = lr / (1 - Math.Pow(beta1, step));
                 p.AddCDiv_(expAvg, expInf, -clr);

@@ -123,8 +123,55 @@ public sealed class HyperParameter
     /// <summary>For <see cref="HyperParameterKind.Text"/>: the allowed strings (null is allowed too).</summary>
     public IReadOnlyList<string> Allowed { get; private init; } = Array.Empty<string>();
 
+    /// <summary>The PyTorch version that added the argument (NAdam's <c>maximize</c>: <see cref="TorchSemantics.Torch2"/>),
+    /// or null when every supported version has it. Under older semantics it is refused when set to anything but its
+    /// default, and left out of <c>param_groups</c>, as that PyTorch has no such key.</summary>
+    public TorchSemantics? AddedIn { get; private init; }
+
+    /// <summary>The PyTorch version from which the argument has its <see cref="Default"/> (SGD's <c>lr</c>:
+    /// <see cref="TorchSemantics.Torch2"/>); under older semantics it is required. Null when the default does not depend on
+    /// the version.</summary>
+    public TorchSemantics? DefaultAddedIn { get; private init; }
+
+    /// <summary>This argument, marked as added in <paramref name="version"/> (see <see cref="AddedIn"/>).</summary>
+    public HyperParameter Since(TorchSemantics version) => Copy(version, DefaultAddedIn);
+
+    /// <summary>This argument, required before <paramref name="version"/> and defaulting to <see cref="Default"/> from it
+    /// on (see <see cref="DefaultAddedIn"/>).</summary>
+    public HyperParameter DefaultSince(TorchSemantics version) =>
+        Default == null ? throw new InvalidOperationException($"{Name} has no default to add in {version}.") : Copy(AddedIn, version);
+
+    private HyperParameter Copy(TorchSemantics? addedIn, TorchSemantics? defaultAddedIn) =>
+        new(Name, Kind, Keys, Default, Required, Nullable, Range, SecondRange, Settable, Description)
+        {
+            Allowed = Allowed, AddedIn = addedIn, DefaultAddedIn = defaultAddedIn,
+        };
+
+    /// <summary>True when the argument's default does not depend on the version, so that
+    /// <see cref="OptimizerSchema.MakeDefaults"/> can fill it in before the semantics are known.</summary>
+    internal bool HasFixedDefault => DefaultAddedIn == null;
+
+    /// <summary>True when <paramref name="group"/> holds the default value (or nothing) for this argument.</summary>
+    internal bool IsDefaultIn(ParamGroup group) => Kind switch
+    {
+        HyperParameterKind.Flag or HyperParameterKind.Text => !group.Options.TryGetValue(Name, out var o) || Equals(o, Default),
+        HyperParameterKind.Pair => Default is ValueTuple<double, double> p
+                                   && (!group.TryGet(Keys[0], out var a) || a.Equals(p.Item1))
+                                   && (!group.TryGet(Keys[1], out var b) || b.Equals(p.Item2)),
+        _ => !group.TryGet(Name, out var v) ? Default == null : Default switch
+        {
+            double d => v.Equals(d),
+            long l => v.Equals((double)l),
+            _ => false,
+        },
+    };
+
     /// <summary>Describes the default for docs and messages.</summary>
-    public string DefaultText => Required ? "required" : Default switch
+    public string DefaultText => Required ? "required" : DefaultAddedIn is { } since
+        ? $"required before {TorchBehaviour.Format(since)}, then {FixedDefaultText}"
+        : FixedDefaultText;
+
+    internal string FixedDefaultText => Default switch
     {
         null => "null",
         double d => ValidRange.Fmt(d),

@@ -20,6 +20,7 @@ public abstract class Optimizer : IOptimizer, IDisposable
     private readonly List<ParamGroup> _groups = new();
     private readonly Dictionary<ITensor, ParamState> _state = new(ReferenceEqualityComparer.Instance);
     private readonly IBackend _backend;
+    private TorchSemantics _semantics;
     private bool _disposed;
 
     /// <summary>Creates the optimizer and adds each group (see <see cref="AddParamGroup"/>).</summary>
@@ -27,21 +28,29 @@ public abstract class Optimizer : IOptimizer, IDisposable
     /// <param name="defaults">The optimizer-wide settings (PyTorch's <c>defaults</c>); a group without parameters.</param>
     /// <param name="schema">The arguments' names, kinds and valid ranges; null for a custom optimizer without one
     /// (its defaults are then copied into each group as they are and not validated).</param>
+    /// <param name="semantics">Which PyTorch version to follow where PyTorch changed (see <see cref="TorchSemantics"/>);
+    /// <see cref="TorchSemantics.Auto"/>: the libtorch of the parameters' backend.</param>
     /// <exception cref="ArgumentException">No parameters, a parameter in two groups, or an invalid setting
-    /// (the message names the setting and its valid range).</exception>
-    protected Optimizer(IEnumerable<ParamGroup> groups, ParamGroup defaults, OptimizerSchema? schema)
+    /// (the message names the setting and its valid range), including an argument the chosen PyTorch version does not
+    /// have or requires.</exception>
+    protected Optimizer(IEnumerable<ParamGroup> groups, ParamGroup defaults, OptimizerSchema? schema,
+        TorchSemantics semantics = TorchSemantics.Auto)
     {
         ArgumentNullException.ThrowIfNull(groups);
         ArgumentNullException.ThrowIfNull(defaults);
         Schema = schema;
         Name = schema?.Name ?? GetType().Name;
         Defaults = defaults;
-        schema?.Validate(defaults, Name);
-        ValidateGroup(defaults, Name);
         var list = groups.ToList();
         var first = list.SelectMany(g => g.Parameters).FirstOrDefault()
             ?? throw new ArgumentException($"{Name} got an empty parameter list.", nameof(groups));
         _backend = first.Backend;
+        _semantics = semantics;
+        Behaviour = Resolve(semantics);
+        schema?.ApplyVersionDefaults(defaults, Behaviour);
+        schema?.Validate(defaults, Name);
+        CheckVersion(defaults, Name, Behaviour, semantics);
+        ValidateGroup(defaults, Name);
         foreach (var g in list) AddParamGroup(g);
     }
 
@@ -70,6 +79,63 @@ public abstract class Optimizer : IOptimizer, IDisposable
     /// </summary>
     public bool UseFusedKernels { get; set; } = true;
 
+    /// <summary>
+    /// Which PyTorch version's semantics this optimizer follows where <c>torch.optim</c> changed between versions (JSON
+    /// key <c>torch_semantics</c>). <see cref="TorchSemantics.Auto"/> (the default) follows the libtorch of the
+    /// parameters' backend (<see cref="IBackend.LibtorchVersion"/>): 1.x → PyTorch 1.13, 2.0 and later → PyTorch 2.x.
+    /// The flags it stands for are <see cref="Behaviour"/>; see docs/optimizers.md, "PyTorch versions".
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Set after the first step.</exception>
+    /// <exception cref="ArgumentException">A group's setting does not exist in the chosen version (NAdam's
+    /// <c>maximize</c> under 1.13); the optimizer keeps its semantics.</exception>
+    public TorchSemantics TorchSemantics
+    {
+        get => _semantics;
+        set
+        {
+            ThrowIfDisposed();
+            if (value == _semantics) return;
+            if (StepCount > 0)
+                throw new InvalidOperationException($"{Name}: set TorchSemantics before the first step (it has taken {StepCount}).");
+            var behaviour = Resolve(value);
+            Schema?.ApplyVersionDefaults(Defaults, behaviour);
+            CheckVersion(Defaults, Name, behaviour, value);
+            for (var i = 0; i < _groups.Count; i++) CheckVersion(_groups[i], $"{Name}, parameter group {i}", behaviour, value);
+            _semantics = value;
+            Behaviour = behaviour;
+        }
+    }
+
+    /// <summary>The behaviour flags of the PyTorch version this optimizer follows (<see cref="TorchSemantics"/> resolved).</summary>
+    public TorchBehaviour Behaviour { get; private set; }
+
+    /// <summary>Replaces the behaviour flags, unchecked: for mutation tests only.</summary>
+    internal void SetBehaviourForTests(TorchBehaviour behaviour) => Behaviour = behaviour;
+
+    private TorchBehaviour Resolve(TorchSemantics semantics)
+    {
+        try
+        {
+            return TorchBehaviour.Of(semantics, semantics == TorchSemantics.Auto ? _backend.LibtorchVersion : null);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{Name}: {e.Message}", "torch_semantics", e);
+        }
+    }
+
+    /// <summary>Refuses a group that sets an argument <paramref name="behaviour"/>'s PyTorch lacks.</summary>
+    private void CheckVersion(ParamGroup group, string where, TorchBehaviour behaviour, TorchSemantics requested)
+    {
+        if (Schema?.VersionError(group, behaviour) is not { } error) return;
+        var why = requested == TorchSemantics.Auto
+            ? $"it follows PyTorch {behaviour.Series} because its parameters' libtorch is {_backend.LibtorchVersion}"
+            : $"it follows PyTorch {behaviour.Series} as asked";
+        throw new ArgumentException(
+            $"{where}: {error}; {why}. Set TorchSemantics (JSON \"torch_semantics\") to \"2.x\" to use it.",
+            Schema.HyperParameters.First(hp => !behaviour.Includes(hp.AddedIn) && !hp.IsDefaultIn(group)).Name);
+    }
+
     /// <summary>The backend's fused kernels when <see cref="UseFusedKernels"/> is on, else null.</summary>
     protected T? Fused<T>() where T : class => UseFusedKernels ? _backend.TryGet<T>() : null;
 
@@ -79,6 +145,13 @@ public abstract class Optimizer : IOptimizer, IDisposable
     /// <see cref="LoadStateDict"/> accepts either. <c>Integer</c> entries are kept as <see cref="long"/>.
     /// </summary>
     protected virtual IReadOnlyList<(string Key, bool Integer)> TensorScalarState => Array.Empty<(string, bool)>();
+
+    /// <summary>
+    /// State entries kept and written as numbers that another PyTorch version keeps as 0-dim tensors (RMSprop's
+    /// <c>step</c> under 1.13 semantics): <see cref="LoadStateDict"/> accepts either. <c>Integer</c> entries are kept as
+    /// <see cref="long"/>.
+    /// </summary>
+    protected virtual IReadOnlyList<(string Key, bool Integer)> NumberState => Array.Empty<(string, bool)>();
 
     /// <summary>
     /// Adds a group (PyTorch's <c>add_param_group</c>): fills the settings it lacks from <see cref="Defaults"/> and
@@ -115,6 +188,7 @@ public abstract class Optimizer : IOptimizer, IDisposable
             foreach (var (k, v) in Defaults.Hyperparameters) group.SetDefault(k, v);
             foreach (var (k, v) in Defaults.Options) group.SetDefaultOption(k, v);
         }
+        CheckVersion(group, $"{Name}, parameter group {index}", Behaviour, _semantics);
         ValidateGroup(group, $"{Name}, parameter group {index}");
         _groups.Add(group);
         OnGroupAdded(group);
@@ -306,6 +380,7 @@ public abstract class Optimizer : IOptimizer, IDisposable
                 var copy = new ParamGroup(_groups[gi].Parameters, _groups[gi].Hyperparameters, _groups[gi].Names, _groups[gi].Options);
                 ImportGroup(copy, saved.ParamGroups[gi], gi);
                 Schema?.Validate(copy, $"Cannot load the {Name} state: parameter group {gi}");
+                CheckVersion(copy, $"Cannot load the {Name} state: parameter group {gi}", Behaviour, _semantics);
                 ValidateGroup(copy, $"Cannot load the {Name} state: parameter group {gi}");
                 newGroups.Add(copy);
             }
@@ -339,6 +414,7 @@ public abstract class Optimizer : IOptimizer, IDisposable
             {
                 covered.UnionWith(hp.Keys);
                 if (!hp.Settable && !hp.Keys.All(g.Has)) continue;
+                if (!Behaviour.Includes(hp.AddedIn)) continue;   // that PyTorch has no such key
                 switch (hp.Kind)
                 {
                     case HyperParameterKind.Number:
@@ -382,6 +458,7 @@ public abstract class Optimizer : IOptimizer, IDisposable
     private void ImportEntry(ParamState ps, ITensor param, string label, string key, object? value)
     {
         var scalar = TensorScalarState.FirstOrDefault(x => x.Key == key);
+        if (scalar.Key == null) scalar = NumberState.FirstOrDefault(x => x.Key == key);
         if (scalar.Key != null)
         {
             var number = value switch

@@ -17,6 +17,10 @@ namespace MLLrSched.Optimizers;
 /// <see cref="ParameterGroups.LayerIds"/>) and each layer's <c>lr</c> scaled by <c>layer_decay^(top − layer)</c>.</item>
 /// <item><c>fused</c>: true, false or null (default): whether to use the fused CPU kernels
 /// (<see cref="Optimizer.UseFusedKernels"/>); <c>foreach</c>: accepted for PyTorch compatibility, no effect.</item>
+/// <item><c>torch_semantics</c>: <c>"auto"</c> (default), <c>"1.13"</c> or <c>"2.x"</c>: which PyTorch version's
+/// semantics to follow where <c>torch.optim</c> changed (<see cref="Optimizer.TorchSemantics"/>); auto follows the
+/// libtorch of the parameters' backend. Arguments that version lacks (NAdam's <c>maximize</c> under 1.13) are refused,
+/// and its required ones (SGD's <c>lr</c> under 1.13) demanded.</item>
 /// </list>
 /// Your own optimizers register with <see cref="Register(OptimizerSchema, Func{IReadOnlyList{ParamGroup}, ParamGroup, Optimizer})"/>
 /// and then build from JSON like the built-in ones.
@@ -48,15 +52,19 @@ public static class OptimizerFactory
     /// Optimizers registered with a raw factory are checked for their type only.
     /// </summary>
     /// <exception cref="SpecException">The first problem, naming the key and what is valid.</exception>
+    /// <remarks>With <c>"torch_semantics": "auto"</c> (or none) the PyTorch version is the engine's, unknown here: what
+    /// depends on it (SGD's <c>lr</c>, NAdam's <c>maximize</c>, ...) is checked when the optimizer is built.</remarks>
     public static void Validate(JsonElement spec)
     {
         var (reader, _) = Registry.Resolve(spec);
+        var semantics = ReadSemantics(reader);
         if (SchemaOf(spec.GetProperty("type").GetString()!) is not { } schema) return;
+        var version = semantics == TorchSemantics.Auto ? null : new VersionCheck(TorchBehaviour.Of(semantics, null), AsAsked(semantics));
         var defaults = new ParamGroup(Array.Empty<ITensor>());
-        ReadArguments(reader, schema, defaults);
+        ReadArguments(reader, schema, defaults, version);
         foreach (var hp in schema.HyperParameters)
-            if (hp.Required && !hp.Keys.All(defaults.Has))
-                throw new SpecException($"Missing '{hp.Name}' in {reader.Context}: it is required ({hp.Description}).", hp.Name);
+            if (IsMissing(hp, defaults, version?.Behaviour))
+                throw Missing(hp, reader, version);
         if (reader.Has("fused")) reader.GetBool("fused", true);
         if (reader.Has("foreach")) reader.GetBool("foreach", false);
         reader.GetDoubleOrNull("layer_decay", min: 0, max: 1, minExclusive: true);
@@ -66,22 +74,49 @@ public static class OptimizerFactory
             var gr = new SpecReader(groups[gi], $"param_groups[{gi}] of {reader.Context}");
             Selector(gr.GetElement("params")
                 ?? throw new SpecException($"Missing 'params' in {gr.Context}: give \"no_decay\", \"decay\", \"all\" or a list of name patterns such as [\"head.*\"].", "params"), gr.Context);
-            ReadArguments(gr, schema, new ParamGroup(Array.Empty<ITensor>()));
+            ReadArguments(gr, schema, new ParamGroup(Array.Empty<ITensor>()), version);
             gr.EnsureNoUnknownKeys();
         }
         reader.EnsureNoUnknownKeys();
     }
 
+    /// <summary>The version an optimizer being read follows, and how a message says why.</summary>
+    private sealed record VersionCheck(TorchBehaviour Behaviour, string Why);
+
+    private static string AsAsked(TorchSemantics semantics) => $"as \"torch_semantics\": \"{TorchBehaviour.Format(semantics)}\" asks";
+
+    private static TorchSemantics ReadSemantics(SpecReader reader)
+    {
+        var text = reader.GetStringOrNull("torch_semantics", ["auto", "1.13", "2.x"]);
+        return text == null ? TorchSemantics.Auto : TorchBehaviour.Parse(text);
+    }
+
+    private static bool IsMissing(HyperParameter hp, ParamGroup defaults, TorchBehaviour? behaviour) =>
+        !hp.Keys.All(defaults.Has) && (hp.Required || (hp.DefaultAddedIn != null && behaviour != null && !behaviour.Includes(hp.DefaultAddedIn)));
+
+    private static SpecException Missing(HyperParameter hp, SpecReader reader, VersionCheck? version) =>
+        new(hp.Required || version == null
+            ? $"Missing '{hp.Name}' in {reader.Context}: it is required ({hp.Description})."
+            : $"Missing '{hp.Name}' in {reader.Context}: it is required ({hp.Description}) under PyTorch {version.Behaviour.Series} semantics, " +
+              $"which has no default for it ({TorchBehaviour.Format(hp.DefaultAddedIn!.Value)}: {hp.FixedDefaultText}); the optimizer follows " +
+              $"PyTorch {version.Behaviour.Series} {version.Why}.", hp.Name);
+
     /// <summary>
     /// Registers an optimizer described by <paramref name="schema"/>: its JSON spec is read argument by argument from the
-    /// schema (with <c>param_groups</c>, <c>layer_decay</c> and <c>fused</c>), and <paramref name="create"/> receives the
-    /// groups and the defaults (PyTorch's <c>defaults</c>).
+    /// schema (with <c>param_groups</c>, <c>layer_decay</c>, <c>fused</c> and <c>torch_semantics</c>), and
+    /// <paramref name="create"/> receives the groups and the defaults (PyTorch's <c>defaults</c>); the optimizer's
+    /// <see cref="Optimizer.TorchSemantics"/> is set from the spec afterwards.
     /// </summary>
     public static void Register(OptimizerSchema schema, Func<IReadOnlyList<ParamGroup>, ParamGroup, Optimizer> create)
     {
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(create);
-        Registry.Register(schema.Name, (reader, parameters) => Build(reader, parameters, schema, create));
+        Registry.Register(schema.Name, (reader, parameters) => Build(reader, parameters, schema, (g, d, semantics) =>
+        {
+            var optimizer = create(g, d);
+            optimizer.TorchSemantics = semantics;
+            return optimizer;
+        }));
         lock (Schemas) Schemas[schema.Name] = schema;
     }
 
@@ -92,46 +127,62 @@ public static class OptimizerFactory
     private static SpecRegistry<IReadOnlyList<NamedTensor>, IOptimizer> CreateBuiltIns()
     {
         var r = new SpecRegistry<IReadOnlyList<NamedTensor>, IOptimizer>("optimizer");
-        void Add(OptimizerSchema schema, Func<IReadOnlyList<ParamGroup>, ParamGroup, Optimizer> create)
+        void Add(OptimizerSchema schema, Func<IReadOnlyList<ParamGroup>, ParamGroup, TorchSemantics, Optimizer> create)
         {
             r.Register(schema.Name, (reader, parameters) => Build(reader, parameters, schema, create));
             Schemas[schema.Name] = schema;
         }
-        Add(Sgd.Arguments, (g, d) => new Sgd(g, d));
-        Add(Adam.Arguments, (g, d) => new Adam(g, d));
-        Add(AdamW.Arguments, (g, d) => new AdamW(g, d));
-        Add(Adamax.Arguments, (g, d) => new Adamax(g, d));
-        Add(NAdam.Arguments, (g, d) => new NAdam(g, d));
-        Add(RAdam.Arguments, (g, d) => new RAdam(g, d));
-        Add(Adagrad.Arguments, (g, d) => new Adagrad(g, d));
-        Add(Adadelta.Arguments, (g, d) => new Adadelta(g, d));
-        Add(RmsProp.Arguments, (g, d) => new RmsProp(g, d));
-        Add(Asgd.Arguments, (g, d) => new Asgd(g, d));
-        Add(Rprop.Arguments, (g, d) => new Rprop(g, d));
-        Add(Lbfgs.Arguments, (g, d) => new Lbfgs(g, d));
-        Add(SparseAdam.Arguments, (g, d) => new SparseAdam(g, d));
-        Add(Lion.Arguments, (g, d) => new Lion(g, d));
-        Add(Lamb.Arguments, (g, d) => new Lamb(g, d));
-        Add(Adafactor.Arguments, (g, d) => new Adafactor(g, d));
+        Add(Sgd.Arguments, (g, d, s) => new Sgd(g, d, s));
+        Add(Adam.Arguments, (g, d, s) => new Adam(g, d, s));
+        Add(AdamW.Arguments, (g, d, s) => new AdamW(g, d, s));
+        Add(Adamax.Arguments, (g, d, s) => new Adamax(g, d, s));
+        Add(NAdam.Arguments, (g, d, s) => new NAdam(g, d, s));
+        Add(RAdam.Arguments, (g, d, s) => new RAdam(g, d, s));
+        Add(Adagrad.Arguments, (g, d, s) => new Adagrad(g, d) { TorchSemantics = s });
+        Add(Adadelta.Arguments, (g, d, s) => new Adadelta(g, d, s));
+        Add(RmsProp.Arguments, (g, d, s) => new RmsProp(g, d, s));
+        Add(Asgd.Arguments, (g, d, s) => new Asgd(g, d) { TorchSemantics = s });
+        Add(Rprop.Arguments, (g, d, s) => new Rprop(g, d, s));
+        Add(Lbfgs.Arguments, (g, d, s) => new Lbfgs(g, d) { TorchSemantics = s });
+        Add(SparseAdam.Arguments, (g, d, s) => new SparseAdam(g, d) { TorchSemantics = s });
+        Add(Lion.Arguments, (g, d, s) => new Lion(g, d) { TorchSemantics = s });
+        Add(Lamb.Arguments, (g, d, s) => new Lamb(g, d) { TorchSemantics = s });
+        Add(Adafactor.Arguments, (g, d, s) => new Adafactor(g, d) { TorchSemantics = s });
         return r;
     }
 
     private static IOptimizer Build(SpecReader reader, IReadOnlyList<NamedTensor> parameters, OptimizerSchema schema,
-        Func<IReadOnlyList<ParamGroup>, ParamGroup, Optimizer> create)
+        Func<IReadOnlyList<ParamGroup>, ParamGroup, TorchSemantics, Optimizer> create)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        var semantics = ReadSemantics(reader);
+        // The version is known here when there are parameters (an empty list is refused by the optimizer itself).
+        VersionCheck? version = null;
+        if (semantics != TorchSemantics.Auto) version = new(TorchBehaviour.Of(semantics, null), AsAsked(semantics));
+        else if (parameters.Count > 0)
+        {
+            var libtorch = parameters[0].Tensor.Backend.LibtorchVersion;
+            try
+            {
+                var behaviour = TorchBehaviour.Of(TorchSemantics.Auto, libtorch);
+                version = new(behaviour, $"because its parameters' libtorch is {libtorch}");
+            }
+            catch (ArgumentException e)
+            {
+                throw new SpecException($"Invalid {reader.Context}: {e.Message}", "torch_semantics");
+            }
+        }
         var defaults = new ParamGroup(Array.Empty<ITensor>());
-        ReadArguments(reader, schema, defaults);
+        ReadArguments(reader, schema, defaults, version);
         foreach (var hp in schema.HyperParameters)
         {
-            if (hp.Required && !hp.Keys.All(defaults.Has))
-                throw new SpecException($"Missing '{hp.Name}' in {reader.Context}: it is required ({hp.Description}).", hp.Name);
-            hp.ApplyDefault(defaults);
+            if (IsMissing(hp, defaults, version?.Behaviour)) throw Missing(hp, reader, version);
+            if (hp.HasFixedDefault || version == null || version.Behaviour.Includes(hp.DefaultAddedIn)) hp.ApplyDefault(defaults);
         }
         var fused = reader.Has("fused") ? reader.GetBool("fused", true) : (bool?)null;
         if (reader.Has("foreach")) reader.GetBool("foreach", false);
         var layerDecay = reader.GetDoubleOrNull("layer_decay", min: 0, max: 1, minExclusive: true);
-        var groups = ReadGroups(reader, schema, parameters);
+        var groups = ReadGroups(reader, schema, parameters, version);
         if (layerDecay is { } decay)
         {
             var lrDefault = defaults.TryGet("lr", out var l) ? l : (double?)null;
@@ -139,7 +190,7 @@ public static class OptimizerFactory
         }
         try
         {
-            var optimizer = create(groups, defaults);
+            var optimizer = create(groups, defaults, semantics);
             if (fused is { } f) optimizer.UseFusedKernels = f;
             return optimizer;
         }
@@ -149,14 +200,19 @@ public static class OptimizerFactory
         }
     }
 
-    /// <summary>Reads the schema's arguments present in a spec object into <paramref name="target"/>.</summary>
-    private static void ReadArguments(SpecReader reader, OptimizerSchema schema, ParamGroup target)
+    /// <summary>Reads the schema's arguments present in a spec object into <paramref name="target"/>; refuses those
+    /// the PyTorch version of <paramref name="version"/> lacks (any value, as PyTorch's constructor refuses the keyword).</summary>
+    private static void ReadArguments(SpecReader reader, OptimizerSchema schema, ParamGroup target, VersionCheck? version)
     {
         foreach (var hp in schema.HyperParameters)
         {
             if (!hp.Settable) continue;
             var explicitNull = reader.Json.TryGetProperty(hp.Name, out var raw) && raw.ValueKind == JsonValueKind.Null;
             reader.Allow(hp.Name);
+            if (version != null && !version.Behaviour.Includes(hp.AddedIn) && reader.Json.TryGetProperty(hp.Name, out _))
+                throw new SpecException(
+                    $"Invalid '{hp.Name}' in {reader.Context}: {schema.NotInVersion(hp, version.Behaviour)}; the optimizer follows " +
+                    $"PyTorch {version.Behaviour.Series} {version.Why}. Add \"torch_semantics\": \"2.x\" to use it.", hp.Name);
             if (explicitNull)
             {
                 if (!hp.Nullable)
@@ -205,7 +261,8 @@ public static class OptimizerFactory
     };
 
     /// <summary>The groups of a spec: the default group (unselected parameters) first, then each listed group.</summary>
-    private static List<ParamGroup> ReadGroups(SpecReader reader, OptimizerSchema schema, IReadOnlyList<NamedTensor> parameters)
+    private static List<ParamGroup> ReadGroups(SpecReader reader, OptimizerSchema schema, IReadOnlyList<NamedTensor> parameters,
+        VersionCheck? version)
     {
         var specs = reader.GetObjectArray("param_groups");
         var assigned = new int[parameters.Count];
@@ -232,7 +289,7 @@ public static class OptimizerFactory
                     $"Invalid 'params' in {gr.Context}: the patterns {selector.GetRawText()} match no parameter. Parameters: " +
                     $"{string.Join(", ", parameters.Take(20).Select(p => p.Name))}{(parameters.Count > 20 ? ", ..." : "")}.", "params");
             var overrides = new ParamGroup(Array.Empty<ITensor>());
-            ReadArguments(gr, schema, overrides);
+            ReadArguments(gr, schema, overrides, version);
             gr.EnsureNoUnknownKeys();
             listed.Add((overrides, members));
         }

@@ -32,7 +32,9 @@ public sealed class OptimizerSchema
     /// <summary>
     /// The optimizer's defaults (PyTorch's <c>optimizer.defaults</c>) as a parameter-less group: each argument
     /// from <paramref name="values"/> (by PyTorch name: double, long, (double, double), bool, string or null),
-    /// else its schema default.
+    /// else its schema default. An argument whose default depends on the PyTorch version
+    /// (<see cref="HyperParameter.DefaultAddedIn"/>, SGD's <c>lr</c>) is left out when not given; the optimizer fills it
+    /// in, or refuses its absence, once it knows its semantics (<see cref="ApplyVersionDefaults"/>).
     /// </summary>
     /// <exception cref="ArgumentException">An unknown name, a value of the wrong kind, or a required argument is missing.</exception>
     public ParamGroup MakeDefaults(IReadOnlyDictionary<string, object?>? values = null)
@@ -49,10 +51,42 @@ public sealed class OptimizerSchema
         {
             if (hp.Required && !hp.Keys.All(g.Has))
                 throw new ArgumentException($"{Name}: {hp.Name} is required (PyTorch has no default for it).", hp.Name);
-            hp.ApplyDefault(g);
+            if (hp.HasFixedDefault) hp.ApplyDefault(g);
         }
         return g;
     }
+
+    /// <summary>
+    /// Fills in the defaults that depend on the PyTorch version (<see cref="HyperParameter.DefaultAddedIn"/>) where
+    /// <paramref name="defaults"/> lacks them, or throws when <paramref name="behaviour"/> has no default for one.
+    /// </summary>
+    /// <exception cref="ArgumentException">A required argument under these semantics is missing.</exception>
+    public void ApplyVersionDefaults(ParamGroup defaults, TorchBehaviour behaviour)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        ArgumentNullException.ThrowIfNull(behaviour);
+        foreach (var hp in HyperParameters)
+        {
+            if (hp.HasFixedDefault || hp.Keys.All(defaults.Has)) continue;
+            if (!behaviour.Includes(hp.DefaultAddedIn))
+                throw new ArgumentException(
+                    $"{Name}: {hp.Name} is required under {behaviour} semantics (PyTorch {behaviour.Series} has no default for it; " +
+                    $"{TorchBehaviour.Format(hp.DefaultAddedIn!.Value)} defaults to {hp.FixedDefaultText}).", hp.Name);
+            hp.ApplyDefault(defaults);
+        }
+    }
+
+    /// <summary>
+    /// The error for a group that sets an argument <paramref name="behaviour"/>'s PyTorch does not have
+    /// (<see cref="HyperParameter.AddedIn"/>) to anything but its default, or null when there is none.
+    /// </summary>
+    internal string? VersionError(ParamGroup group, TorchBehaviour behaviour) =>
+        HyperParameters.Where(hp => !behaviour.Includes(hp.AddedIn) && !hp.IsDefaultIn(group))
+            .Select(hp => NotInVersion(hp, behaviour)).FirstOrDefault();
+
+    /// <summary>"PyTorch 1.13's NAdam has no 'maximize' (added in 2.x)".</summary>
+    internal string NotInVersion(HyperParameter hp, TorchBehaviour behaviour) =>
+        $"PyTorch {behaviour.Series}'s {Name} has no '{hp.Name}' (added in {TorchBehaviour.Format(hp.AddedIn!.Value)})";
 
     /// <summary>Stores <paramref name="value"/> for <paramref name="hp"/> in <paramref name="group"/>.</summary>
     internal void Store(HyperParameter hp, ParamGroup group, object? value)

@@ -3,8 +3,9 @@ using MLLrSched.Backend;
 namespace MLLrSched.Optimizers;
 
 /// <summary>
-/// Resilient backpropagation (Riedmiller &amp; Braun 1993): PyTorch 1.13's <c>torch.optim.Rprop</c>
-/// (JSON type <c>Rprop</c>). Only the sign of the gradient is used; each element has its own step size.
+/// Resilient backpropagation (Riedmiller &amp; Braun 1993): PyTorch's <c>torch.optim.Rprop</c>
+/// (JSON type <c>Rprop</c>), as of 1.13 or 2.x (<see cref="Optimizer.TorchSemantics"/>: the same update; 2.x keeps
+/// <c>step</c> as a tensor). Only the sign of the gradient is used; each element has its own step size.
 /// </summary>
 /// <remarks>
 /// Per element: where the gradient kept its sign the step size grows by <c>etaplus</c>, where it flipped it shrinks by
@@ -24,19 +25,28 @@ public sealed class Rprop : Optimizer
 
     /// <summary>Creates Rprop over one group of parameters.</summary>
     public Rprop(IEnumerable<ITensor> parameters, double lr = 1e-2, (double EtaMinus, double EtaPlus)? etas = null,
-        (double Min, double Max)? stepSizes = null, bool maximize = false)
-        : this(new[] { new ParamGroup(parameters) }, lr, etas, stepSizes, maximize) { }
+        (double Min, double Max)? stepSizes = null, bool maximize = false, TorchSemantics semantics = TorchSemantics.Auto)
+        : this(new[] { new ParamGroup(parameters) }, lr, etas, stepSizes, maximize, semantics) { }
 
     /// <summary>Creates Rprop over parameter groups; a group's own settings override these defaults.</summary>
     public Rprop(IEnumerable<ParamGroup> groups, double lr = 1e-2, (double EtaMinus, double EtaPlus)? etas = null,
-        (double Min, double Max)? stepSizes = null, bool maximize = false)
+        (double Min, double Max)? stepSizes = null, bool maximize = false, TorchSemantics semantics = TorchSemantics.Auto)
         : this(groups, Arguments.MakeDefaults(new Dictionary<string, object?>
         {
             ["lr"] = lr, ["etas"] = etas ?? (0.5, 1.2), ["step_sizes"] = stepSizes ?? (1e-6, 50), ["maximize"] = maximize,
-        })) { }
+        }), semantics) { }
 
     /// <summary>Creates Rprop from a defaults group built with <see cref="OptimizerSchema.MakeDefaults"/> (used by JSON specs).</summary>
-    public Rprop(IEnumerable<ParamGroup> groups, ParamGroup defaults) : base(groups, defaults, Arguments) { }
+    public Rprop(IEnumerable<ParamGroup> groups, ParamGroup defaults, TorchSemantics semantics = TorchSemantics.Auto)
+        : base(groups, defaults, Arguments, semantics) { }
+
+    /// <summary>PyTorch 2.x keeps <c>step</c> as a 0-dim float32 tensor, 1.13 as a Python int.</summary>
+    protected override IReadOnlyList<(string Key, bool Integer)> TensorScalarState => Behaviour.StepAsTensorEverywhere ? Step : [];
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<(string Key, bool Integer)> NumberState => Behaviour.StepAsTensorEverywhere ? [] : Step;
+
+    private static readonly (string Key, bool Integer)[] Step = [("step", true)];
 
     /// <inheritdoc />
     protected override void ValidateGroup(ParamGroup group, string where)

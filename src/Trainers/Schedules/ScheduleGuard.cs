@@ -67,6 +67,18 @@ internal static class ScheduleGuard
         return lo;
     }
 
+    /// <summary>Python's <c>bisect_right</c> over double boundaries.</summary>
+    public static int BisectRight(double[] a, double x)
+    {
+        int lo = 0, hi = a.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >> 1;
+            if (x < a[mid]) hi = mid; else lo = mid + 1;
+        }
+        return lo;
+    }
+
     /// <summary>Python's float <c>%</c> (the result takes the sign of the divisor).</summary>
     public static double PyMod(double a, double b)
     {

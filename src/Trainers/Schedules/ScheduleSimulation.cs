@@ -4,7 +4,8 @@ using MLLrSched.Optimizers;
 
 namespace MLLrSched.Schedules;
 
-/// <summary>The hyperparameter values a schedule produces over a number of steps: one row per step.</summary>
+/// <summary>The hyperparameter values a schedule produces over a number of steps: one row per step. Plain data —
+/// whoever wants a chart draws it from <see cref="Columns"/> and <see cref="Data"/>.</summary>
 public sealed class ScheduleTrace
 {
     internal ScheduleTrace(string title, IReadOnlyList<string> columns, IReadOnlyList<double[]> columnsData)
@@ -47,8 +48,8 @@ public sealed class ScheduleTrace
 }
 
 /// <summary>
-/// Runs schedules against a stand-in optimizer with one parameter group, to tabulate or plot them (the
-/// <c>mllrsched schedule</c> command is a thin shell over this).
+/// Runs schedules against a stand-in optimizer with one parameter group, to tabulate them or hand the values to a
+/// chart (the <c>mllrsched schedule</c> command is a thin shell over this).
 /// </summary>
 public static class ScheduleSimulation
 {
@@ -89,7 +90,7 @@ public static class ScheduleSimulation
             new SchedulerOptions { LastEpoch = lastEpoch, Warn = null });
         if (scheduler.UsesMetric && (metrics == null || metrics.Count < steps - 1))
             throw new ArgumentException(
-                $"{specs.First(s => s.Schedule.UsesMetric).Schedule.TypeName} reacts to a metric: {steps} rows need {steps - 1} metric values (one per step after the first), got {metrics?.Count ?? 0}.",
+                $"{specs.First(s => s.Schedule.TryGet<IMetricSchedule>() != null).Schedule.TypeName} reacts to a metric: {steps} rows need {steps - 1} metric values (one per step after the first), got {metrics?.Count ?? 0}.",
                 nameof(metrics));
 
         var fields = specs.Select(s => s.ParamGroupField).ToList();

@@ -30,6 +30,11 @@ public sealed class Scheduler
         public required string Field;
         public required double[] Bases;
         public required double[] Last;
+
+        // The schedule's optional capabilities, looked up once: stepping must not pay for the lookup.
+        public IMomentumSchedule? Momentum;
+        public IMetricSchedule? Metric;
+        public IStatefulSchedule? Stateful;
     }
 
     private readonly IOptimizer _optimizer;
@@ -37,8 +42,8 @@ public sealed class Scheduler
     private readonly SchedulerOptions _options;
     private readonly string[]? _momentumFields;
     private readonly double[]? _lastMomentum;
-    private readonly Schedule? _momentumSource;
-    private readonly bool _usesMetric;
+    private readonly Bound? _momentumSource;
+    private readonly IMetricSchedule[] _metric;
     private double _t;
     private long _stepCount;
     private long _epoch;
@@ -89,11 +94,17 @@ public sealed class Scheduler
         }
         if (list.Count == 0) throw new ArgumentException("No schedule given.", nameof(bindings));
         _bound = list.ToArray();
-        foreach (var b in _bound) b.Schedule.Bind(b.Bases);
+        foreach (var b in _bound)
+        {
+            b.Schedule.Bind(b.Bases);
+            b.Momentum = b.Schedule.TryGet<IMomentumSchedule>();
+            b.Metric = b.Schedule.TryGet<IMetricSchedule>();
+            b.Stateful = b.Schedule.TryGet<IStatefulSchedule>();
+        }
 
-        _momentumSource = _bound.FirstOrDefault(b => b.Field == "lr" && b.Schedule.DrivesMomentum)?.Schedule
-                          ?? _bound.FirstOrDefault(b => b.Schedule.DrivesMomentum)?.Schedule;
-        if (_bound.Count(b => b.Schedule.DrivesMomentum) > 1)
+        _momentumSource = _bound.FirstOrDefault(b => b.Field == "lr" && b.Momentum != null)
+                          ?? _bound.FirstOrDefault(b => b.Momentum != null);
+        if (_bound.Count(b => b.Momentum != null) > 1)
             throw new ArgumentException("Only one schedule may cycle momentum.", nameof(bindings));
         if (_momentumSource != null)
         {
@@ -102,17 +113,17 @@ public sealed class Scheduler
             {
                 _momentumFields[g] = groups[g].Has("beta1") ? "beta1" : groups[g].Has("momentum") ? "momentum"
                     : throw new ArgumentException(
-                        $"{_momentumSource.TypeName} cycles momentum, but parameter group {g} has neither 'beta1' nor 'momentum'. " +
+                        $"{_momentumSource.Schedule.TypeName} cycles momentum, but parameter group {g} has neither 'beta1' nor 'momentum'. " +
                         "Use an optimizer with momentum (SGD with momentum, Adam-style betas) or set cycle_momentum to false.",
                         nameof(optimizer));
                 if (_bound.Any(b => b.Field == _momentumFields[g]))
                     throw new ArgumentException(
-                        $"{_momentumSource.TypeName} cycles '{_momentumFields[g]}', which another schedule also drives.", nameof(bindings));
+                        $"{_momentumSource.Schedule.TypeName} cycles '{_momentumFields[g]}', which another schedule also drives.", nameof(bindings));
             }
             _lastMomentum = new double[groups.Count];
         }
 
-        _usesMetric = _bound.Any(b => b.Schedule.UsesMetric);
+        _metric = _bound.Select(b => b.Metric).OfType<IMetricSchedule>().ToArray();
         _t = resuming ? lastEpoch + 1 : 0;
         _epoch = (long)Math.Floor(_t);
         _orderChecked = resuming;
@@ -201,7 +212,7 @@ public sealed class Scheduler
     public IReadOnlyList<double>? LastMomentum => _lastMomentum;
 
     /// <summary>True when a schedule reacts to metrics, so every step needs one.</summary>
-    public bool UsesMetric => _usesMetric;
+    public bool UsesMetric => _metric.Length > 0;
 
     /// <summary>The values written last for <paramref name="field"/>.</summary>
     public IReadOnlyList<double> LastValues(string field) =>
@@ -229,11 +240,11 @@ public sealed class Scheduler
         CheckStepOrder();
         if (metric is { } m)
         {
-            foreach (var b in _bound) b.Schedule.Observe(t, m);
+            foreach (var s in _metric) s.Observe(t, m);
         }
-        else if (_usesMetric)
+        else if (_metric.Length > 0)
         {
-            var s = _bound.First(b => b.Schedule.UsesMetric).Schedule;
+            var s = _bound.First(b => b.Metric != null).Schedule;
             throw new InvalidOperationException(
                 $"{s.TypeName} reacts to a metric, so every step needs one: call Step(metric) with the value to monitor (e.g. the validation loss).");
         }
@@ -281,7 +292,7 @@ public sealed class Scheduler
         T = _t,
         StepCount = _stepCount,
         OptimizerSteps = _optimizerStepsInEpoch,
-        Schedules = _bound.Select(b => b.Schedule.SaveState()).ToList(),
+        Schedules = _bound.Select(b => b.Stateful?.SaveState()).ToList(),
     };
 
     /// <summary>Restores state saved by <see cref="SaveState"/> from a scheduler built the same way, and writes the
@@ -294,7 +305,7 @@ public sealed class Scheduler
             throw new ArgumentException(
                 $"The state holds {state.Schedules.Count} schedules but this scheduler has {_bound.Length}; build the scheduler from the same spec.",
                 nameof(state));
-        for (var i = 0; i < _bound.Length; i++) _bound[i].Schedule.LoadState(state.Schedules[i]);
+        for (var i = 0; i < _bound.Length; i++) _bound[i].Stateful?.LoadState(state.Schedules[i]);
         _t = state.T;
         _stepCount = state.StepCount;
         _optimizerStepsInEpoch = state.OptimizerSteps;
@@ -328,11 +339,11 @@ public sealed class Scheduler
                 groups[g][b.Field] = v;
             }
         }
-        if (_momentumSource != null)
+        if (_momentumSource?.Momentum is { } source)
         {
             for (var g = 0; g < _lastMomentum!.Length; g++)
             {
-                var m = _momentumSource.Momentum(_t, g);
+                var m = source.Momentum(_t, g);
                 _lastMomentum[g] = m;
                 groups[g][_momentumFields![g]] = m;
             }

@@ -4,10 +4,11 @@ namespace MLLrSched.Schedules;
 public enum StepInterval
 {
     /// <summary>t counts optimizer steps (PyTorch's per-batch stepping; OneCycleLR, CyclicLR and the Hugging Face
-    /// schedules are meant for this).</summary>
+    /// schedules are meant for this). JSON <c>"step"</c>.</summary>
     Step,
 
-    /// <summary>t counts epochs (PyTorch's per-epoch stepping; StepLR, ReduceLROnPlateau on a validation metric).</summary>
+    /// <summary>t counts epochs (PyTorch's per-epoch stepping; StepLR, ReduceLROnPlateau on a validation metric).
+    /// JSON <c>"epoch"</c>.</summary>
     Epoch,
 }
 

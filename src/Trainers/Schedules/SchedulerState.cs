@@ -18,7 +18,8 @@ public sealed class SchedulerState
     /// <summary>Optimizer steps counted within the current epoch (fractional-epoch stepping).</summary>
     public long OptimizerSteps { get; set; }
 
-    /// <summary>One entry per binding, in order: the schedule's <see cref="Schedule.SaveState"/> (null when pure).</summary>
+    /// <summary>One entry per binding, in order: the schedule's <see cref="IStatefulSchedule.SaveState"/> (null when
+    /// it has no state).</summary>
     public List<JsonObject?> Schedules { get; set; } = new();
 
     /// <summary>The state as a JSON object.</summary>

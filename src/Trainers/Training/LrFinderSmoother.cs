@@ -11,7 +11,7 @@ namespace MLLrSched.Training;
 /// Without: the first loss is the first value and later ones are <c>β·previous + (1−β)·loss</c> (pytorch-lr-finder's
 /// <c>range_test</c> with <c>smooth_f = 1 − β</c>). Non-finite losses make the value non-finite; they never become the best.
 /// </remarks>
-public sealed class LrFinderSmoother
+internal sealed class LrFinderSmoother
 {
     private readonly double _beta;
     private readonly bool _biasCorrection;

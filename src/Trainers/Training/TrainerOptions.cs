@@ -215,7 +215,7 @@ public sealed record TrainerOptions
         if (Scheduler is { } scheduler)
         {
             var parsed = SchedulePlaceholders.Validate(scheduler);
-            if (parsed.Schedule.UsesMetric && (parsed.Interval ?? ScheduleInterval) == StepInterval.Step && ScheduleMonitor != Metric.TrainLoss)
+            if (parsed.Schedule.TryGet<IMetricSchedule>() != null && (parsed.Interval ?? ScheduleInterval) == StepInterval.Step && ScheduleMonitor != Metric.TrainLoss)
                 throw new SpecException(
                     $"{parsed.Schedule.TypeName} steps on a metric, and every optimizer step only 'train_loss' exists. Set \"scheduler_interval\": \"epoch\" " +
                     $"(or \"interval\": \"epoch\" in the scheduler spec) to monitor '{OptionBinder.JsonName(ScheduleMonitor)}', or \"scheduler_monitor\": \"train_loss\".",

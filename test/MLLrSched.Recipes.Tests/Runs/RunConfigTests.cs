@@ -21,9 +21,11 @@ public class RunConfigTests
         var m = Assert.ThrowsExactly<SpecException>(() => RunConfig.Parse("""{"model": {"type": "mlp", "hiden_sizes": [8]}}"""));
         StringAssert.Contains(m.Message, "'hiden_sizes' (did you mean 'hidden_sizes'?)");
         var v = Assert.ThrowsExactly<SpecException>(() => RunConfig.Parse("""{"nonfinite": "ignore"}"""));
-        StringAssert.Contains(v.Message, "'ignore' is not one of: 'stop', 'skip', 'raise'");
-        var d = Assert.ThrowsExactly<ArgumentException>(() => RunConfig.Parse("""{"device": "tpu"}"""));
+        StringAssert.Contains(v.Message, "Invalid 'nonfinite' in config: expected one of \"stop\", \"skip\", \"raise\", got \"ignore\"");
+        var d = Assert.ThrowsExactly<SpecException>(() => RunConfig.Parse("""{"device": "tpu"}"""));
         StringAssert.Contains(d.Message, "Valid: 'cpu', 'cuda', 'cuda:N'");
+        StringAssert.Contains(Assert.ThrowsExactly<SpecException>(() => RunConfig.Parse("""{"device": "gpu"}""")).Message, "PyTorch calls it 'cuda'");
+        Assert.AreEqual("cuda", RunConfig.Parse("""{"device": "cuda"}""").Trainer.Device.ToString(), "'cuda' stays 'cuda' (the current device), as in PyTorch");
     }
 
     [TestMethod]

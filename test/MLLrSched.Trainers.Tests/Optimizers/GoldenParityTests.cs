@@ -71,23 +71,35 @@ public class GoldenParityTests
     /// <summary>How a run is compared: a tolerance, the last step compared, whether the final state is, and why.</summary>
     internal sealed record Comparison(double Tolerance, int Horizon, bool CompareState, string Why);
 
-    private static readonly Comparison Exact = new(0, int.MaxValue, true, "live reference on this CPU and libtorch: bit for bit");
+    internal static readonly Comparison Exact = new(0, int.MaxValue, true, "live reference on this CPU and libtorch: bit for bit");
 
-    private static Comparison Committed(string name)
+    private static Comparison Committed(string name) => Committed(Golden.Variation, name);
+
+    /// <summary>The comparison tools/golden/cpu_variation.py measured for <paramref name="name"/>.</summary>
+    internal static Comparison Committed(JsonElement variation, string name)
     {
-        var v = Golden.Variation.GetProperty("cases").GetProperty(name);
+        var v = variation.GetProperty("cases").GetProperty(name);
         return new Comparison(v.GetProperty("tolerance").GetDouble(), v.GetProperty("horizon").GetInt32(),
             v.GetProperty("compare_state").GetBoolean(), v.GetProperty("why").GetString()!);
     }
 
-    private void Run(JsonElement root, string name, bool fused, Comparison how)
+    private void Run(JsonElement root, string name, bool fused, Comparison how) => Run(TestContext, root, name, fused, how);
+
+    /// <summary>Runs golden case <paramref name="name"/> of <paramref name="root"/> and asserts it within
+    /// <paramref name="how"/>; returns the worst error. <paramref name="semantics"/> adds <c>"torch_semantics"</c> to the
+    /// case's spec; <paramref name="configure"/> adjusts the optimizer before the first step.</summary>
+    internal static Worst Run(TestContext context, JsonElement root, string name, bool fused, Comparison how,
+        string? semantics = null, Action<Optimizer>? configure = null, bool assert = true)
     {
         var c = Golden.Case(root, name);
         using var problem = new GoldenProblem(root, c.GetProperty("problem").GetString()!);
-        var optimizer = OptimizerFactory.Create(c.GetProperty("spec").GetRawText(), problem.Parameters);
+        var spec = c.GetProperty("spec").GetRawText();
+        if (semantics != null) spec = spec.TrimEnd().TrimEnd('}') + $", \"torch_semantics\": \"{semantics}\"}}";
+        var optimizer = OptimizerFactory.Create(spec, problem.Parameters);
         using var disposable = (IDisposable)optimizer;
         ((Optimizer)optimizer).UseFusedKernels = fused;
         CheckGroups(c.GetProperty("param_groups"), optimizer);
+        configure?.Invoke((Optimizer)optimizer);
 
         var losses = c.GetProperty("losses").EnumerateArray().Select(x => x.GetDouble()).ToArray();
         var trajectory = c.GetProperty("trajectory");
@@ -111,11 +123,14 @@ public class GoldenParityTests
         }
         using (var state = optimizer.StateDict())
             CheckState(c.GetProperty("state"), state, how.CompareState ? worst : null);
-        TestContext.WriteLine($"{name} ({(fused ? "fused" : "tensor ops")}): {steps} steps, max error {worst.Rel:G3} at {worst.Where}; " +
-                              $"{worst.Count} values compared; tolerance {how.Tolerance:G3} ({how.Why})");
+        context.WriteLine($"{name} ({(fused ? "fused" : "tensor ops")}{(semantics == null ? "" : $", torch_semantics {semantics}")}): " +
+                          $"{steps} steps, max error {worst.Rel:G3} at {worst.Where}; {worst.Count} values compared; " +
+                          $"tolerance {how.Tolerance:G3} ({how.Why})");
+        if (!assert) return worst;
         var minimum = how.CompareState ? losses.Length + 8 * problem.Parameters.Sum(p => p.Tensor.NumberOfElements) : steps;
         Assert.IsGreaterThanOrEqualTo(minimum, worst.Count, "values compared");
         Assert.IsLessThanOrEqualTo(how.Tolerance, worst.Rel, $"{name}: error {worst.Rel:G3} at {worst.Where} > {how.Tolerance:G3} ({how.Why})");
+        return worst;
     }
 
     private static void CheckGroups(JsonElement expected, IOptimizer optimizer)

@@ -12,12 +12,18 @@ public class OptimizerBehaviourTests
 
     /// <summary>Each type built from <c>{"type": X}</c> has PyTorch's (or the reference's) defaults in its group.</summary>
     [TestMethod]
-    public void DefaultsMatchThePyTorchClasses()
+    public void DefaultsMatchThePyTorchClasses() => CheckDefaults(Golden.Root, semantics: null);
+
+    /// <summary>The defaults recorded in a golden file (built with its <c>defaults_args</c>, e.g. SGD's lr where PyTorch
+    /// requires one) against ours, optionally under a <c>torch_semantics</c>.</summary>
+    internal static void CheckDefaults(JsonElement root, string? semantics)
     {
-        foreach (var entry in Golden.Root.GetProperty("defaults").EnumerateObject())
+        var args = root.TryGetProperty("defaults_args", out var a) ? a : JsonDocument.Parse("""{"SGD": {"lr": 0.1}}""").RootElement;
+        foreach (var entry in root.GetProperty("defaults").EnumerateObject())
         {
             using var p = Tensor.Zeros(new long[] { 2, 2 }).RequiresGrad_();
-            var json = entry.Name == "SGD" ? """{"type":"SGD","lr":0.1}""" : $$"""{"type":"{{entry.Name}}"}""";
+            var extra = args.TryGetProperty(entry.Name, out var e0) ? e0.EnumerateObject().Select(x => $", \"{x.Name}\": {x.Value.GetRawText()}") : [];
+            var json = $$"""{"type":"{{entry.Name}}"{{string.Concat(extra)}}{{(semantics == null ? "" : $", \"torch_semantics\": \"{semantics}\"")}}}""";
             using var opt = (Optimizer)OptimizerFactory.Create(json, new[] { new NamedTensor("p", p) });
             Assert.AreEqual(entry.Name, opt.Name);
             using var sd = opt.StateDict();

@@ -15,19 +15,24 @@ public class StateDictTests
     /// </summary>
     [TestMethod]
     [DynamicData(nameof(CaseNames))]
-    public void ResumeAfterLoadContinuesBitForBit(string name)
+    public void ResumeAfterLoadContinuesBitForBit(string name) => Resume(Golden.Root, name, semantics: null);
+
+    /// <summary>The resume check on case <paramref name="name"/> of <paramref name="root"/>, with
+    /// <c>"torch_semantics"</c> added to its spec when <paramref name="semantics"/> is given.</summary>
+    internal static void Resume(System.Text.Json.JsonElement root, string name, string? semantics)
     {
-        var c = Golden.Case(name);
+        var c = Golden.Case(root, name);
         var spec = c.GetProperty("spec").GetRawText();
+        if (semantics != null) spec = spec.TrimEnd().TrimEnd('}') + $", \"torch_semantics\": \"{semantics}\"}}";
         var problemName = c.GetProperty("problem").GetString()!;
-        using var a = new GoldenProblem(problemName);
+        using var a = new GoldenProblem(root, problemName);
         using var optA = (Optimizer)OptimizerFactory.Create(spec, a.Parameters);
         for (var s = 0; s < 10; s++) Step(optA, a, s);
         using var saved = optA.StateDict();
         var savedParams = a.Parameters.Select(p => ((Tensor)p.Tensor).Detach().Clone()).ToList();
         for (var s = 10; s < 20; s++) Step(optA, a, s);
 
-        using var b = new GoldenProblem(problemName);
+        using var b = new GoldenProblem(root, problemName);
         using (Torch.Torch.NoGrad())
             for (var i = 0; i < savedParams.Count; i++) ((Tensor)b.Parameters[i].Tensor).Copy_(savedParams[i]);
         using var optB = (Optimizer)OptimizerFactory.Create(spec, b.Parameters);

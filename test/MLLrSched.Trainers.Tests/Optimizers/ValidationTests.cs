@@ -86,7 +86,7 @@ public class ValidationTests
         Throws(() => new Adam(new[] { new ParamGroup(new[] { a }), new ParamGroup(new[] { a, b }) }), "appears more than once");
         Throws(() => new Lbfgs(new[] { new ParamGroup(new[] { a }), new ParamGroup(new[] { b }) }, Lbfgs.Arguments.MakeDefaults()),
             "LBFGS doesn't support per-parameter options");
-        Throws(() => Sgd.Arguments.MakeDefaults(), "lr is required");
+        Throws(() => new Sgd(new[] { a }, semantics: TorchSemantics.Torch1_13), "SGD: lr is required under PyTorch 1.13 semantics");
     }
 
     [TestMethod]
@@ -125,7 +125,8 @@ public class ValidationTests
         StringAssert.Contains(e.Message, "'betaz' (did you mean 'betas'?)");
         StringAssert.Contains(e.Message, "amsgrad");
         StringAssert.Contains(E("""{"type":"Adamw"}""").Message, "Did you mean 'AdamW'?");
-        StringAssert.Contains(E("""{"type":"SGD"}""").Message, "Missing 'lr' in optimizer 'SGD'");
+        // SGD's lr is required under PyTorch 1.13's semantics only (2.x defaults it to 1e-3); pin the version.
+        StringAssert.Contains(E("""{"type":"SGD","torch_semantics":"1.13"}""").Message, "Missing 'lr' in optimizer 'SGD'");
         StringAssert.Contains(E("""{"type":"SGD","lr":0.1,"nesterov":true}""").Message, "nesterov momentum requires momentum > 0");
         StringAssert.Contains(E("""{"type":"AdamW","amsgrad":null}""").Message, "null is not allowed");
         StringAssert.Contains(E("""{"type":"LBFGS","line_search_fn":"wolfe"}""").Message, "'wolfe' is not one of: 'strong_wolfe'");

@@ -36,5 +36,7 @@ public class ScheduleSimulationTests
         var specs = ScheduleSpecs.ParseMany("""[{"type": "ExponentialLR", "gamma": 0.5}, {"type": "LinearLR", "start_factor": 0.5, "total_iters": 2, "param_group_field": "weight_decay"}]""");
         var trace = ScheduleSimulation.Run(specs, 1.0, 3, weightDecay: 0.1);
         Assert.AreEqual("step,lr,weight_decay\n0,1,0.05\n1,0.5,0.07500000000000001\n2,0.25,0.1\n", trace.ToCsv());
+        CollectionAssert.AreEqual(new[] { "lr", "weight_decay" }, trace.Columns.ToArray(), "the data a chart is drawn from");
+        CollectionAssert.AreEqual(new[] { 0.05, 0.07500000000000001, 0.1 }, trace.Column("weight_decay"));
     }
 }

@@ -153,13 +153,13 @@ public class SchedulerTests
     [TestMethod]
     public void NoiseDependsOnlyOnSeedAndStep()
     {
-        var a = new Noise(new ConstantSchedule(), 0, noiseSeed: 5);
-        var b = new Noise(new ConstantSchedule(), 0, noiseSeed: 5);
+        var a = new Noise(HuggingFace.Constant(), 0, noiseSeed: 5);
+        var b = new Noise(HuggingFace.Constant(), 0, noiseSeed: 5);
         var forward = Enumerable.Range(0, 50).Select(t => a.Value(t, 0, 1.0)).ToArray();
         var backward = Enumerable.Range(0, 50).Reverse().Select(t => b.Value(t, 0, 1.0)).Reverse().ToArray();
         CollectionAssert.AreEqual(forward, backward);
         Assert.IsTrue(forward.All(v => Math.Abs(v - 1) < 0.67) && forward.Distinct().Count() > 40);
-        var other = new Noise(new ConstantSchedule(), 0, noiseSeed: 6);
+        var other = new Noise(HuggingFace.Constant(), 0, noiseSeed: 6);
         Assert.AreNotEqual(forward[3], other.Value(3, 0, 1.0));
     }
 

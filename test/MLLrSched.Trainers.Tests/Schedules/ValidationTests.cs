@@ -44,17 +44,17 @@ public class ValidationTests
         Fails<ArgumentOutOfRangeException>(() => new SequentialLR(new Schedule[] { new StepLR(3), new StepLR(4) }, new long[] { 0 }), "milestones must be whole numbers ≥ 1");
         var s = new StepLR(3);
         Fails<ArgumentException>(() => new ChainedScheduler(new Schedule[] { s, s }), "same schedule instance appears twice");
-        Fails<ArgumentOutOfRangeException>(() => new LinearScheduleWithWarmup(-1, 10), "num_warmup_steps must be ≥ 0");
-        Fails<ArgumentOutOfRangeException>(() => new PolynomialDecayScheduleWithWarmup(10, 10), "num_training_steps must be ≥ 11");
-        Fails<ArgumentException>(() => new CosineWithMinLrScheduleWithWarmup(1, 10), "exactly one of min_lr and min_lr_rate");
-        Fails<ArgumentException>(() => new WarmupStableDecaySchedule(10, 10), "give num_training_steps or num_stable_steps");
-        Fails<ArgumentOutOfRangeException>(() => new NoamSchedule(0), "model_size must be ≥ 1");
-        Fails<ArgumentOutOfRangeException>(() => new BertWarmupLinear(100, 1.0), "warmup must be in [0, 1)");
-        Fails<ArgumentOutOfRangeException>(() => Warmup.Timm(new ConstantSchedule(), 0), "warmup_t must be > 0");
+        Fails<ArgumentOutOfRangeException>(() => HuggingFace.Linear(-1, 10), "num_warmup_steps must be ≥ 0");
+        Fails<ArgumentOutOfRangeException>(() => HuggingFace.Polynomial(10, 10), "num_training_steps must be ≥ 11");
+        Fails<ArgumentException>(() => HuggingFace.CosineWithMinLr(1, 10), "exactly one of min_lr and min_lr_rate");
+        Fails<ArgumentException>(() => HuggingFace.WarmupStableDecay(10, 10), "give num_training_steps or num_stable_steps");
+        Fails<ArgumentOutOfRangeException>(() => Classic.Noam(0), "model_size must be ≥ 1");
+        Fails<ArgumentOutOfRangeException>(() => Classic.BertWarmupLinear(100, 1.0), "warmup must be in [0, 1)");
+        Fails<ArgumentOutOfRangeException>(() => Warmup.Timm(HuggingFace.Constant(), 0), "warmup_t must be > 0");
         Fails<ArgumentException>(() => new Cycles(new ExponentialLR(0.9)), "no natural cycle length; set t_initial");
         Fails<ArgumentException>(() => new Cycles(new ReduceLROnPlateau()), "reacts to a metric");
-        Fails<ArgumentOutOfRangeException>(() => new Noise(new ConstantSchedule(), 10, 5), "end > start");
-        Fails<ArgumentOutOfRangeException>(() => new Noise(new ConstantSchedule(), 0, noisePct: 0), "noise_pct must be > 0");
+        Fails<ArgumentOutOfRangeException>(() => new Noise(HuggingFace.Constant(), 10, 5), "end > start");
+        Fails<ArgumentOutOfRangeException>(() => new Noise(HuggingFace.Constant(), 0, noisePct: 0), "noise_pct must be > 0");
     }
 
     [TestMethod]
@@ -67,11 +67,11 @@ public class ValidationTests
             "expected 1 lr_lambdas");
         Fails<ArgumentOutOfRangeException>(() => new Scheduler(FakeOptimizer.Sgd(0.1), new CyclicLR(0.1, 0.01)), "max_lr must be ≥ base_lr");
         // Both cosine-to-a-floor schedules turn min_lr into a fraction of each group's lr, so an lr of 0 is refused.
-        Fails<ArgumentException>(() => new Scheduler(FakeOptimizer.Sgd(0.1, 0.0), new CosineWithMinLrScheduleWithWarmup(2, 10, minLr: 0.01)),
+        Fails<ArgumentException>(() => new Scheduler(FakeOptimizer.Sgd(0.1, 0.0), HuggingFace.CosineWithMinLr(2, 10, minLr: 0.01)),
             "cosine_with_min_lr: min_lr needs a non-zero lr to divide by, but parameter group 1 has lr 0; use min_lr_rate");
-        Fails<ArgumentException>(() => new Scheduler(FakeOptimizer.Sgd(0.0), new CosineWarmupWithMinLrSchedule(2, 10, minLr: 0.01)),
+        Fails<ArgumentException>(() => new Scheduler(FakeOptimizer.Sgd(0.0), HuggingFace.CosineWarmupWithMinLr(2, 10, minLr: 0.01)),
             "cosine_warmup_with_min_lr: min_lr needs a non-zero lr to divide by, but parameter group 0 has lr 0");
-        Fails<ArgumentException>(() => new CosineWarmupWithMinLrSchedule(1, 10), "exactly one of min_lr and min_lr_rate");
+        Fails<ArgumentException>(() => HuggingFace.CosineWarmupWithMinLr(1, 10), "exactly one of min_lr and min_lr_rate");
         var noMomentum = new FakeOptimizer(new Dictionary<string, double> { ["lr"] = 0.1 });
         Fails<ArgumentException>(() => new Scheduler(noMomentum, new OneCycleLR(0.1, totalSteps: 10)),
             "cycles momentum, but parameter group 0 has neither 'beta1' nor 'momentum'", "cycle_momentum to false");
@@ -84,7 +84,7 @@ public class ValidationTests
             "needs 'initial_lr' in every parameter group");
         Fails<ArgumentOutOfRangeException>(() => new Scheduler(FakeOptimizer.Sgd(0.1), new StepLR(3), new SchedulerOptions { LastEpoch = -2 }),
             "last_epoch must be ≥ -1");
-        Fails<ArgumentOutOfRangeException>(() => new Scheduler(FakeOptimizer.Sgd(1e-8), new PolynomialDecayScheduleWithWarmup(1, 10)),
+        Fails<ArgumentOutOfRangeException>(() => new Scheduler(FakeOptimizer.Sgd(1e-8), HuggingFace.Polynomial(1, 10)),
             "lr_end (1E-07) must be smaller than the initial lr (1E-08) of parameter group 0");
     }
 

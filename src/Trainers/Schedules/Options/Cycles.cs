@@ -22,7 +22,7 @@ public sealed class Cycles : ScheduleWrapper
     public Cycles(Schedule inner, double? tInitial = null, double cycleMul = 1, double cycleDecay = 1, long cycleLimit = 1,
         double kDecay = 1) : base(inner)
     {
-        if (inner.UsesMetric)
+        if (inner.TryGet<IMetricSchedule>() != null)
             throw new ArgumentException($"{inner.TypeName} reacts to a metric and has no fixed length; cycle options (cycle_mul, cycle_decay, cycle_limit, k_decay, t_initial) cannot repeat it.", nameof(inner));
         var length = tInitial ?? inner.Horizon
             ?? throw new ArgumentException(
@@ -98,6 +98,6 @@ public sealed class Cycles : ScheduleWrapper
     public override double Momentum(double t, int group)
     {
         var (i, length, within) = Locate(t);
-        return Inner.Momentum(i < CycleLimit ? InnerTime(within, length) : InnerLength, group);
+        return InnerMomentum.Momentum(i < CycleLimit ? InnerTime(within, length) : InnerLength, group);
     }
 }

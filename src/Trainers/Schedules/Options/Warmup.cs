@@ -97,13 +97,13 @@ public sealed class Warmup : ScheduleWrapper
     }
 
     /// <inheritdoc />
-    public override double Momentum(double t, int group) => Inner.Momentum(InnerTime(t), group);
+    public override double Momentum(double t, int group) => InnerMomentum.Momentum(InnerTime(t), group);
 
     /// <summary>A metric-driven schedule under a timm warmup sees the metrics reported after the warmup
     /// (t &gt; warmup_t), as timm's PlateauLRScheduler; under a factor warmup it sees them all.</summary>
     public override void Observe(double t, double metric)
     {
-        if (_factor) Inner.Observe(t, metric);
-        else if (t > Length) Inner.Observe(InnerTime(t), metric);
+        if (_factor) InnerMetric?.Observe(t, metric);
+        else if (t > Length) InnerMetric?.Observe(InnerTime(t), metric);
     }
 }

@@ -12,14 +12,17 @@ namespace MLLrSched.Schedules;
 /// </summary>
 /// <remarks>The schedules are taken to be constructed in list order, as PyTorch code usually does: each PyTorch
 /// scheduler applies its own first step when constructed.</remarks>
-public sealed class ChainedScheduler : Schedule
+public sealed class ChainedScheduler : Schedule, IStatefulSchedule, IChainableSchedule, IMomentumSchedule, IMetricSchedule
 {
     private readonly Schedule[] _children;
+    private readonly IChainableSchedule?[] _chain;
+    private readonly IMetricSchedule[] _metric;
+    private readonly IMomentumSchedule? _momentum;
     private long[] _t = Array.Empty<long>();
     private double[] _x = Array.Empty<double>();
 
     /// <summary>Creates the schedule.</summary>
-    /// <param name="schedulers"><c>schedulers</c>: the schedules, applied in order every step.</param>
+    /// <param name="schedulers"><c>schedulers</c>: the schedules (specs), applied in order every step.</param>
     public ChainedScheduler(IReadOnlyList<Schedule> schedulers)
     {
         ArgumentNullException.ThrowIfNull(schedulers);
@@ -28,6 +31,10 @@ public sealed class ChainedScheduler : Schedule
         if (schedulers.Distinct(ReferenceEqualityComparer.Instance).Count() != schedulers.Count)
             throw new ArgumentException("ChainedScheduler: the same schedule instance appears twice; create one per position.", nameof(schedulers));
         _children = schedulers.ToArray();
+        _chain = _children.Select(c => c.TryGet<IChainableSchedule>()).ToArray();
+        _metric = _children.Select(c => c.TryGet<IMetricSchedule>()).OfType<IMetricSchedule>().ToArray();
+        // The momentum written last each step is that of the last schedule in the chain that cycles it.
+        _momentum = _children.Select(c => c.TryGet<IMomentumSchedule>()).LastOrDefault(m => m != null);
     }
 
     /// <summary><c>schedulers</c>.</summary>
@@ -36,14 +43,12 @@ public sealed class ChainedScheduler : Schedule
     /// <inheritdoc />
     public override string TypeName => "ChainedScheduler";
 
-    /// <inheritdoc />
-    public override bool DrivesMomentum => _children.Any(s => s.DrivesMomentum);
-
-    /// <inheritdoc />
-    public override bool UsesMetric => _children.Any(s => s.UsesMetric);
-
-    /// <inheritdoc />
-    public override bool IsStateful => true;
+    /// <summary>Always stateful (the running value) and chainable; cycles momentum and reacts to metrics when a
+    /// schedule in the chain does.</summary>
+    public override T? TryGet<T>() where T : class =>
+        (typeof(T) == typeof(IMomentumSchedule) && _momentum == null) || (typeof(T) == typeof(IMetricSchedule) && _metric.Length == 0)
+            ? null
+            : base.TryGet<T>();
 
     /// <inheritdoc />
     public override void Bind(IReadOnlyList<double> baseValues)
@@ -64,7 +69,7 @@ public sealed class ChainedScheduler : Schedule
         if (target == _t[group]) return _x[group];
         if (target < _t[group] || target > _t[group] + 1)
         {
-            if (UsesMetric)
+            if (_metric.Length > 0)
                 throw new InvalidOperationException(
                     $"ChainedScheduler holds ReduceLROnPlateau, which depends on the metric history, so it can only advance one step at a time (from {_t[group]} to {target} requested).");
             if (target < _t[group])
@@ -81,32 +86,29 @@ public sealed class ChainedScheduler : Schedule
     }
 
     /// <inheritdoc />
-    protected internal override double ChainStep(long t, int group, double current, double baseValue)
+    public double ChainStep(long t, int group, double current, double baseValue)
     {
         var x = current;
-        foreach (var c in _children) x = ChainStepOf(c, t, group, x, baseValue);
+        for (var i = 0; i < _children.Length; i++) x = Chaining.Step(_children[i], _chain[i], t, group, x, baseValue);
         return x;
     }
 
     /// <summary>The momentum written last each step: that of the last schedule in the chain that cycles it.</summary>
-    public override double Momentum(double t, int group)
+    /// <exception cref="InvalidOperationException">No schedule in the chain cycles momentum.</exception>
+    public double Momentum(double t, int group) =>
+        (_momentum ?? throw new InvalidOperationException("No schedule in this ChainedScheduler cycles momentum.")).Momentum(t, group);
+
+    /// <inheritdoc />
+    public void Observe(double t, double metric)
     {
-        for (var i = _children.Length - 1; i >= 0; i--)
-            if (_children[i].DrivesMomentum) return _children[i].Momentum(t, group);
-        return base.Momentum(t, group);
+        foreach (var m in _metric) m.Observe(t, metric);
     }
 
     /// <inheritdoc />
-    public override void Observe(double t, double metric)
-    {
-        foreach (var c in _children) c.Observe(t, metric);
-    }
-
-    /// <inheritdoc />
-    public override JsonObject? SaveState()
+    public JsonObject? SaveState()
     {
         var children = new JsonArray();
-        foreach (var c in _children) children.Add(c.SaveState());
+        foreach (var c in _children) children.Add(c.TryGet<IStatefulSchedule>()?.SaveState());
         return new JsonObject
         {
             ["t"] = new JsonArray(_t.Select(x => (JsonNode)x).ToArray()),
@@ -116,7 +118,7 @@ public sealed class ChainedScheduler : Schedule
     }
 
     /// <inheritdoc />
-    public override void LoadState(JsonObject? state)
+    public void LoadState(JsonObject? state)
     {
         var n = _t.Length;
         var ts = (StateJson.Get(state, "t", TypeName) as JsonArray)?.Select(x => x!.GetValue<long>()).ToArray()
@@ -126,7 +128,7 @@ public sealed class ChainedScheduler : Schedule
         var children = (JsonArray)state["schedulers"]!;
         if (children.Count != _children.Length)
             throw new FormatException($"ChainedScheduler state has {children.Count} schedulers, this schedule {_children.Length}.");
-        for (var i = 0; i < _children.Length; i++) _children[i].LoadState(children[i] as JsonObject);
+        for (var i = 0; i < _children.Length; i++) _children[i].TryGet<IStatefulSchedule>()?.LoadState(children[i] as JsonObject);
         _t = ts;
         _x = x;
     }

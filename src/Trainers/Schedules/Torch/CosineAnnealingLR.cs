@@ -5,12 +5,12 @@ namespace MLLrSched.Schedules;
 /// follows the cosine back up, as PyTorch does (use the timm option <c>cycle_limit</c> to hold eta_min instead).
 /// JSON: <c>{"type": "CosineAnnealingLR", "T_max": 100, "eta_min": 0}</c>.
 /// </summary>
-public sealed class CosineAnnealingLR : Schedule
+public sealed class CosineAnnealingLR : Schedule, IChainableSchedule
 {
     /// <summary>Creates the schedule.</summary>
     /// <param name="tMax"><c>T_max</c>: steps from base to eta_min, ≥ 1.</param>
-    /// <param name="etaMin"><c>eta_min</c>: minimum value (default 0), ≥ 0.</param>
-    public CosineAnnealingLR(long tMax, double etaMin = 0)
+    /// <param name="etaMin"><c>eta_min</c>: minimum value, ≥ 0.</param>
+    public CosineAnnealingLR([SpecName("T_max")] long tMax, double etaMin = 0)
     {
         TMax = ScheduleGuard.AtLeast(TypeName, "T_max", tMax, 1);
         EtaMin = ScheduleGuard.NonNegative(TypeName, "eta_min", etaMin);
@@ -34,7 +34,7 @@ public sealed class CosineAnnealingLR : Schedule
 
     /// <summary>PyTorch's recursive form, which is what composition observes: it rescales the incoming value around
     /// eta_min, and adds a fixed step where the cosine turns (where the ratio would divide by zero).</summary>
-    protected internal override double ChainStep(long t, int group, double current, double baseValue)
+    public double ChainStep(long t, int group, double current, double baseValue)
     {
         if (t == 0) return current;
         if ((t - 1 - TMax) % (2 * TMax) == 0)

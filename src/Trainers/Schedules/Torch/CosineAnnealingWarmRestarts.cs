@@ -10,9 +10,9 @@ public sealed class CosineAnnealingWarmRestarts : Schedule
 {
     /// <summary>Creates the schedule.</summary>
     /// <param name="t0"><c>T_0</c>: steps until the first restart, ≥ 1.</param>
-    /// <param name="tMult"><c>T_mult</c>: factor growing the period after each restart, whole number ≥ 1 (default 1).</param>
-    /// <param name="etaMin"><c>eta_min</c>: minimum value (default 0), ≥ 0.</param>
-    public CosineAnnealingWarmRestarts(long t0, long tMult = 1, double etaMin = 0)
+    /// <param name="tMult"><c>T_mult</c>: factor growing the period after each restart, whole number ≥ 1.</param>
+    /// <param name="etaMin"><c>eta_min</c>: minimum value, ≥ 0.</param>
+    public CosineAnnealingWarmRestarts([SpecName("T_0")] long t0, [SpecName("T_mult")] long tMult = 1, double etaMin = 0)
     {
         T0 = ScheduleGuard.AtLeast(TypeName, "T_0", t0, 1);
         TMult = ScheduleGuard.AtLeast(TypeName, "T_mult", tMult, 1);

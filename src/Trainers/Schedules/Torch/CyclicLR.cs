@@ -32,27 +32,28 @@ public enum CyclicScaleMode
 /// </summary>
 /// <remarks>PyTorch 1.13 cycles only <c>momentum</c> here; like later PyTorch versions (and OneCycleLR), this
 /// cycles <c>beta1</c> for Adam-style groups.</remarks>
-public sealed class CyclicLR : Schedule
+public sealed class CyclicLR : Schedule, IMomentumSchedule
 {
+    private const double DefaultBaseMomentum = 0.8, DefaultMaxMomentum = 0.9;
     private readonly Func<double, double> _scale;
 
     /// <summary>Creates the schedule.</summary>
-    /// <param name="baseLr"><c>base_lr</c>: lower bound per group, ≥ 0.</param>
-    /// <param name="maxLr"><c>max_lr</c>: upper bound per group, ≥ base_lr.</param>
-    /// <param name="stepSizeUp"><c>step_size_up</c>: steps of the rising half, &gt; 0 (default 2000).</param>
-    /// <param name="stepSizeDown"><c>step_size_down</c>: steps of the falling half, ≥ 0 (default: step_size_up).</param>
-    /// <param name="mode"><c>mode</c>: amplitude policy (default triangular); ignored with a custom <paramref name="scaleFn"/>.</param>
-    /// <param name="gamma"><c>gamma</c>: base of exp_range's gamma<sup>t</sup> (default 1), &gt; 0.</param>
-    /// <param name="scaleFn"><c>scale_fn</c>: custom amplitude scale, 0 ≤ scale_fn(x) ≤ 1; overrides mode.</param>
-    /// <param name="scaleMode"><c>scale_mode</c>: what scale_fn receives (default cycle). The built-in modes fix it
+    /// <param name="baseLr"><c>base_lr</c>: lower bound, a number or a per-group list, ≥ 0.</param>
+    /// <param name="maxLr"><c>max_lr</c>: upper bound, a number or a per-group list, ≥ base_lr.</param>
+    /// <param name="stepSizeUp"><c>step_size_up</c>: steps of the rising half, &gt; 0.</param>
+    /// <param name="stepSizeDown"><c>step_size_down</c>: steps of the falling half, ≥ 0; when absent, step_size_up.</param>
+    /// <param name="mode"><c>mode</c>: the amplitude policy: <c>triangular</c> (constant), <c>triangular2</c> (halved each cycle), <c>exp_range</c> (× gamma<sup>t</sup>); ignored with a custom <paramref name="scaleFn"/>.</param>
+    /// <param name="gamma"><c>gamma</c>: base of exp_range's gamma<sup>t</sup>, &gt; 0.</param>
+    /// <param name="scaleFn"><c>scale_fn</c>: custom amplitude scale, an expression in <c>x</c> with 0 ≤ scale_fn(x) ≤ 1; overrides mode.</param>
+    /// <param name="scaleMode"><c>scale_mode</c>: what scale_fn receives: <c>cycle</c> (the cycle number) or <c>iterations</c> (t). The built-in modes fix it
     /// (triangular, triangular2: cycle; exp_range: iterations), as in PyTorch.</param>
-    /// <param name="cycleMomentum"><c>cycle_momentum</c>: also cycle momentum/beta1 (default true).</param>
-    /// <param name="baseMomentum"><c>base_momentum</c>: momentum at the peak of the lr, per group (default 0.8).</param>
-    /// <param name="maxMomentum"><c>max_momentum</c>: momentum at the start of a cycle, per group (default 0.9).</param>
+    /// <param name="cycleMomentum"><c>cycle_momentum</c>: also cycle momentum/beta1.</param>
+    /// <param name="baseMomentum"><c>base_momentum</c>: momentum at the peak of the lr, a number or a per-group list.</param>
+    /// <param name="maxMomentum"><c>max_momentum</c>: momentum at the start of a cycle, a number or a per-group list.</param>
     public CyclicLR(GroupValues baseLr, GroupValues maxLr, double stepSizeUp = 2000, double? stepSizeDown = null,
-        CyclicMode mode = CyclicMode.Triangular, double gamma = 1.0, Func<double, double>? scaleFn = null,
+        CyclicMode mode = CyclicMode.Triangular, double gamma = 1.0, [SpecExpression("x")] Func<double, double>? scaleFn = null,
         CyclicScaleMode scaleMode = CyclicScaleMode.Cycle, bool cycleMomentum = true,
-        GroupValues? baseMomentum = null, GroupValues? maxMomentum = null)
+        [SpecDefault(DefaultBaseMomentum)] GroupValues? baseMomentum = null, [SpecDefault(DefaultMaxMomentum)] GroupValues? maxMomentum = null)
     {
         baseLr.Check(v => v >= 0 && double.IsFinite(v), TypeName, "base_lr", "≥ 0 and finite");
         maxLr.Check(v => v >= 0 && double.IsFinite(v), TypeName, "max_lr", "≥ 0 and finite");
@@ -73,8 +74,8 @@ public sealed class CyclicLR : Schedule
                 _ => throw new ArgumentOutOfRangeException(nameof(mode), $"CyclicLR: mode must be triangular, triangular2 or exp_range, got {mode}."),
             };
         CycleMomentum = cycleMomentum;
-        BaseMomentum = baseMomentum ?? 0.8;
-        MaxMomentum = maxMomentum ?? 0.9;
+        BaseMomentum = baseMomentum ?? DefaultBaseMomentum;
+        MaxMomentum = maxMomentum ?? DefaultMaxMomentum;
         BaseMomentum.Check(v => v >= 0 && double.IsFinite(v), TypeName, "base_momentum", "≥ 0 and finite");
         MaxMomentum.Check(v => v >= 0 && double.IsFinite(v), TypeName, "max_momentum", "≥ 0 and finite");
         TotalSize = StepSizeUp + StepSizeDown;
@@ -123,8 +124,9 @@ public sealed class CyclicLR : Schedule
     /// <inheritdoc />
     public override bool UsesBaseValue => false;
 
-    /// <inheritdoc />
-    public override bool DrivesMomentum => CycleMomentum;
+    /// <summary>Cycles momentum only with <c>cycle_momentum</c>.</summary>
+    public override T? TryGet<T>() where T : class =>
+        typeof(T) == typeof(IMomentumSchedule) && !CycleMomentum ? null : base.TryGet<T>();
 
     /// <inheritdoc />
     public override void Bind(IReadOnlyList<double> baseValues)
@@ -156,10 +158,11 @@ public sealed class CyclicLR : Schedule
         return BaseLr[group] + baseHeight * scale;
     }
 
-    /// <inheritdoc />
-    public override double Momentum(double t, int group)
+    /// <summary>The momentum (or beta1) at time <paramref name="t"/>, cycling inversely to the lr.</summary>
+    /// <exception cref="InvalidOperationException"><c>cycle_momentum</c> is false.</exception>
+    public double Momentum(double t, int group)
     {
-        if (!CycleMomentum) return base.Momentum(t, group);
+        if (!CycleMomentum) throw new InvalidOperationException("CyclicLR was created with cycle_momentum = false; it does not cycle momentum.");
         var (sf, scale) = Shape(t);
         var baseHeight = (MaxMomentum[group] - BaseMomentum[group]) * sf;
         return MaxMomentum[group] - baseHeight * scale;

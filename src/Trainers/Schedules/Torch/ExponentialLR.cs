@@ -4,7 +4,7 @@ namespace MLLrSched.Schedules;
 /// PyTorch's <c>ExponentialLR</c>: value = base · gamma<sup>t</sup>.
 /// JSON: <c>{"type": "ExponentialLR", "gamma": 0.95}</c>.
 /// </summary>
-public sealed class ExponentialLR : Schedule
+public sealed class ExponentialLR : Schedule, IChainableSchedule
 {
     /// <summary>Creates the schedule.</summary>
     /// <param name="gamma"><c>gamma</c>: factor per step, ≥ 0.</param>
@@ -20,6 +20,6 @@ public sealed class ExponentialLR : Schedule
     public override double Value(double t, int group, double baseValue) => baseValue * Math.Pow(Gamma, t);
 
     /// <inheritdoc />
-    protected internal override double ChainStep(long t, int group, double current, double baseValue) =>
+    public double ChainStep(long t, int group, double current, double baseValue) =>
         t == 0 ? current : current * Gamma;
 }

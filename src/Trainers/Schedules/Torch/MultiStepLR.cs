@@ -4,13 +4,13 @@ namespace MLLrSched.Schedules;
 /// PyTorch's <c>MultiStepLR</c>: value = base · gamma<sup>(milestones ≤ t)</sup>.
 /// JSON: <c>{"type": "MultiStepLR", "milestones": [30, 80], "gamma": 0.1}</c>.
 /// </summary>
-public sealed class MultiStepLR : Schedule
+public sealed class MultiStepLR : Schedule, IChainableSchedule
 {
     private readonly long[] _milestones;
 
     /// <summary>Creates the schedule.</summary>
     /// <param name="milestones"><c>milestones</c>: steps at which to decay, strictly increasing, ≥ 0.</param>
-    /// <param name="gamma"><c>gamma</c>: multiplicative factor per milestone (default 0.1), ≥ 0.</param>
+    /// <param name="gamma"><c>gamma</c>: multiplicative factor per milestone, ≥ 0.</param>
     public MultiStepLR(IEnumerable<long> milestones, double gamma = 0.1)
     {
         ArgumentNullException.ThrowIfNull(milestones);
@@ -32,6 +32,6 @@ public sealed class MultiStepLR : Schedule
         baseValue * Math.Pow(Gamma, ScheduleGuard.BisectRight(_milestones, t));
 
     /// <inheritdoc />
-    protected internal override double ChainStep(long t, int group, double current, double baseValue) =>
+    public double ChainStep(long t, int group, double current, double baseValue) =>
         Array.BinarySearch(_milestones, t) >= 0 ? current * Gamma : current;
 }

@@ -8,25 +8,20 @@ namespace MLLrSched.Schedules;
 /// stepping and resuming cost O(1); evaluating at an earlier t recomputes the product. JSON:
 /// <c>{"type": "MultiplicativeLR", "lr_lambda": "0.95"}</c>.
 /// </summary>
-public sealed class MultiplicativeLR : Schedule
+public sealed class MultiplicativeLR : Schedule, IStatefulSchedule, IChainableSchedule
 {
     private readonly GroupFunctions _fns;
     private long[] _t = Array.Empty<long>();
     private double[] _product = Array.Empty<double>();
 
-    /// <summary>One factor function for every group.</summary>
-    /// <param name="lrLambda">t → the factor applied at step t (t ≥ 1).</param>
-    public MultiplicativeLR(Func<double, double> lrLambda) : this(new[] { lrLambda }) { }
-
-    /// <summary>One factor function per group (or a single one for all).</summary>
-    public MultiplicativeLR(IReadOnlyList<Func<double, double>> lrLambdas) =>
-        _fns = new GroupFunctions(lrLambdas, "MultiplicativeLR");
+    /// <summary>Creates the schedule.</summary>
+    /// <param name="lrLambda"><c>lr_lambda</c>: t → the factor applied at step t (t ≥ 1), one for every group or one per
+    /// group; in JSON an expression in <c>epoch</c>, or a list of them.</param>
+    public MultiplicativeLR([SpecExpression("epoch", "step", "t", Example = "0.95")] params IReadOnlyList<Func<double, double>> lrLambda) =>
+        _fns = new GroupFunctions(lrLambda, "MultiplicativeLR");
 
     /// <inheritdoc />
     public override string TypeName => "MultiplicativeLR";
-
-    /// <inheritdoc />
-    public override bool IsStateful => true;
 
     /// <inheritdoc />
     public override void Bind(IReadOnlyList<double> baseValues)
@@ -56,21 +51,21 @@ public sealed class MultiplicativeLR : Schedule
     }
 
     /// <inheritdoc />
-    protected internal override double ChainStep(long t, int group, double current, double baseValue) =>
+    public double ChainStep(long t, int group, double current, double baseValue) =>
         t > 0 ? current * _fns[group](t) : current;
 
     /// <inheritdoc />
-    protected internal override bool ContinuesFromCurrentValue => true;
+    public bool ContinuesFromCurrentValue => true;
 
     /// <inheritdoc />
-    public override JsonObject? SaveState() => new()
+    public JsonObject? SaveState() => new()
     {
         ["t"] = new JsonArray(_t.Select(x => (JsonNode)x).ToArray()),
         ["product"] = StateJson.Numbers(_product),
     };
 
     /// <inheritdoc />
-    public override void LoadState(JsonObject? state)
+    public void LoadState(JsonObject? state)
     {
         var n = _t.Length;
         var ts = (StateJson.Get(state, "t", TypeName) as JsonArray)?.Select(x => x!.GetValue<long>()).ToArray()

@@ -18,8 +18,9 @@ public enum AnnealStrategy
 /// </summary>
 /// <remarks>As in PyTorch, the value at t = total_steps (after the last optimizer step) is defined; stepping past it
 /// throws an <see cref="InvalidOperationException"/> that says which setting to change.</remarks>
-public sealed class OneCycleLR : Schedule
+public sealed class OneCycleLR : Schedule, IMomentumSchedule
 {
+    private const double DefaultBaseMomentum = 0.85, DefaultMaxMomentum = 0.95;
     private readonly record struct Phase(double EndStep, int StartLr, int EndLr, int StartMomentum, int EndMomentum);
 
     // Indices into the per-group value table: initial, max, min lr; max, base momentum.
@@ -28,21 +29,21 @@ public sealed class OneCycleLR : Schedule
     private readonly string _sizedBy;
 
     /// <summary>Creates the schedule.</summary>
-    /// <param name="maxLr"><c>max_lr</c>: peak per group, ≥ 0.</param>
-    /// <param name="totalSteps"><c>total_steps</c>: steps in the cycle, ≥ 1. When null, epochs · steps_per_epoch.</param>
-    /// <param name="epochs"><c>epochs</c>: with steps_per_epoch, sizes the cycle when total_steps is null; ≥ 1.</param>
+    /// <param name="maxLr"><c>max_lr</c>: the peak, a number or a per-group list, ≥ 0.</param>
+    /// <param name="totalSteps"><c>total_steps</c>: steps in the cycle, ≥ 1; when absent, epochs × steps_per_epoch.</param>
+    /// <param name="epochs"><c>epochs</c>: with steps_per_epoch, sizes the cycle when total_steps is absent; ≥ 1.</param>
     /// <param name="stepsPerEpoch"><c>steps_per_epoch</c>: see epochs; ≥ 1.</param>
-    /// <param name="pctStart"><c>pct_start</c>: fraction of the cycle spent rising, in [0, 1] (default 0.3).</param>
-    /// <param name="annealStrategy"><c>anneal_strategy</c>: cos (default) or linear.</param>
-    /// <param name="cycleMomentum"><c>cycle_momentum</c>: also cycle momentum/beta1 (default true).</param>
-    /// <param name="baseMomentum"><c>base_momentum</c>: momentum at the lr peak, per group (default 0.85).</param>
-    /// <param name="maxMomentum"><c>max_momentum</c>: momentum at the start and end, per group (default 0.95).</param>
-    /// <param name="divFactor"><c>div_factor</c>: initial lr = max_lr / div_factor, &gt; 0 (default 25).</param>
-    /// <param name="finalDivFactor"><c>final_div_factor</c>: min lr = initial lr / final_div_factor, &gt; 0 (default 1e4).</param>
-    /// <param name="threePhase"><c>three_phase</c>: use the paper's three phases (default false, fastai's two).</param>
+    /// <param name="pctStart"><c>pct_start</c>: fraction of the cycle spent rising, in [0, 1].</param>
+    /// <param name="annealStrategy"><c>anneal_strategy</c>: <c>cos</c> or <c>linear</c>.</param>
+    /// <param name="cycleMomentum"><c>cycle_momentum</c>: also cycle momentum/beta1.</param>
+    /// <param name="baseMomentum"><c>base_momentum</c>: momentum at the lr peak, a number or a per-group list.</param>
+    /// <param name="maxMomentum"><c>max_momentum</c>: momentum at the start and end, a number or a per-group list.</param>
+    /// <param name="divFactor"><c>div_factor</c>: initial lr = max_lr / div_factor, &gt; 0.</param>
+    /// <param name="finalDivFactor"><c>final_div_factor</c>: min lr = initial lr / final_div_factor, &gt; 0.</param>
+    /// <param name="threePhase"><c>three_phase</c>: the paper's three phases instead of fastai's two.</param>
     public OneCycleLR(GroupValues maxLr, long? totalSteps = null, long? epochs = null, long? stepsPerEpoch = null,
         double pctStart = 0.3, AnnealStrategy annealStrategy = AnnealStrategy.Cos, bool cycleMomentum = true,
-        GroupValues? baseMomentum = null, GroupValues? maxMomentum = null, double divFactor = 25.0,
+        [SpecDefault(DefaultBaseMomentum)] GroupValues? baseMomentum = null, [SpecDefault(DefaultMaxMomentum)] GroupValues? maxMomentum = null, double divFactor = 25.0,
         double finalDivFactor = 1e4, bool threePhase = false)
     {
         if (totalSteps is { } ts)
@@ -68,8 +69,8 @@ public sealed class OneCycleLR : Schedule
         PctStart = ScheduleGuard.InRange(TypeName, "pct_start", pctStart, 0, 1);
         AnnealStrategy = annealStrategy;
         CycleMomentum = cycleMomentum;
-        BaseMomentum = baseMomentum ?? 0.85;
-        MaxMomentum = maxMomentum ?? 0.95;
+        BaseMomentum = baseMomentum ?? DefaultBaseMomentum;
+        MaxMomentum = maxMomentum ?? DefaultMaxMomentum;
         BaseMomentum.Check(v => v >= 0 && double.IsFinite(v), TypeName, "base_momentum", "≥ 0 and finite");
         MaxMomentum.Check(v => v >= 0 && double.IsFinite(v), TypeName, "max_momentum", "≥ 0 and finite");
         DivFactor = ScheduleGuard.Positive(TypeName, "div_factor", divFactor);
@@ -140,8 +141,9 @@ public sealed class OneCycleLR : Schedule
     /// <inheritdoc />
     public override bool UsesBaseValue => false;
 
-    /// <inheritdoc />
-    public override bool DrivesMomentum => CycleMomentum;
+    /// <summary>Cycles momentum only with <c>cycle_momentum</c>.</summary>
+    public override T? TryGet<T>() where T : class =>
+        typeof(T) == typeof(IMomentumSchedule) && !CycleMomentum ? null : base.TryGet<T>();
 
     /// <inheritdoc />
     public override void Bind(IReadOnlyList<double> baseValues)
@@ -198,7 +200,9 @@ public sealed class OneCycleLR : Schedule
     /// <inheritdoc />
     public override double Value(double t, int group, double baseValue) => Evaluate(t, group, momentum: false);
 
-    /// <inheritdoc />
-    public override double Momentum(double t, int group) =>
-        CycleMomentum ? Evaluate(t, group, momentum: true) : base.Momentum(t, group);
+    /// <summary>The momentum (or beta1) at time <paramref name="t"/>, moving inversely to the lr.</summary>
+    /// <exception cref="InvalidOperationException"><c>cycle_momentum</c> is false.</exception>
+    public double Momentum(double t, int group) => CycleMomentum
+        ? Evaluate(t, group, momentum: true)
+        : throw new InvalidOperationException("OneCycleLR was created with cycle_momentum = false; it does not cycle momentum.");
 }

@@ -30,8 +30,9 @@ public enum ThresholdMode
 /// (<c>warmup_t</c>), inside SequentialLR after a warmup stage, and inside ChainedScheduler.
 /// JSON: <c>{"type": "ReduceLROnPlateau", "mode": "min", "factor": 0.5, "patience": 3}</c>.
 /// </summary>
-public sealed class ReduceLROnPlateau : Schedule
+public sealed class ReduceLROnPlateau : Schedule, IMetricSchedule, IStatefulSchedule, IChainableSchedule
 {
+    private const double DefaultMinLr = 0;
     private double[] _current = Array.Empty<double>();
     private double _best;
     private long _numBadEpochs;
@@ -40,17 +41,17 @@ public sealed class ReduceLROnPlateau : Schedule
     private double _reducedAt = double.NaN;
 
     /// <summary>Creates the schedule.</summary>
-    /// <param name="mode"><c>mode</c>: min (default) or max.</param>
-    /// <param name="factor"><c>factor</c>: new value = value · factor, in [0, 1) (default 0.1).</param>
-    /// <param name="patience"><c>patience</c>: steps without improvement tolerated, ≥ 0 (default 10).</param>
-    /// <param name="threshold"><c>threshold</c>: smallest significant improvement, ≥ 0 (default 1e-4).</param>
-    /// <param name="thresholdMode"><c>threshold_mode</c>: rel (default) or abs.</param>
-    /// <param name="cooldown"><c>cooldown</c>: steps to wait after a reduction, ≥ 0 (default 0).</param>
-    /// <param name="minLr"><c>min_lr</c>: lower bound, per group (default 0), ≥ 0.</param>
-    /// <param name="eps"><c>eps</c>: reductions smaller than this are skipped, ≥ 0 (default 1e-8).</param>
+    /// <param name="mode"><c>mode</c>: <c>min</c> (lower is better) or <c>max</c>.</param>
+    /// <param name="factor"><c>factor</c>: reduction factor, new value = value · factor, in [0, 1).</param>
+    /// <param name="patience"><c>patience</c>: steps without improvement tolerated, ≥ 0.</param>
+    /// <param name="threshold"><c>threshold</c>: smallest significant improvement, ≥ 0.</param>
+    /// <param name="thresholdMode"><c>threshold_mode</c>: <c>rel</c>: better than best · (1 ∓ threshold); <c>abs</c>: better than best ∓ threshold.</param>
+    /// <param name="cooldown"><c>cooldown</c>: steps to wait after a reduction, ≥ 0.</param>
+    /// <param name="minLr"><c>min_lr</c>: lower bound, a number or a per-group list, ≥ 0.</param>
+    /// <param name="eps"><c>eps</c>: reductions smaller than this are skipped, ≥ 0.</param>
     public ReduceLROnPlateau(PlateauMode mode = PlateauMode.Min, double factor = 0.1, long patience = 10,
         double threshold = 1e-4, ThresholdMode thresholdMode = ThresholdMode.Rel, long cooldown = 0,
-        GroupValues? minLr = null, double eps = 1e-8)
+        [SpecDefault(DefaultMinLr)] GroupValues? minLr = null, double eps = 1e-8)
     {
         Mode = mode;
         if (!(factor >= 0 && factor < 1)) ScheduleGuard.Fail(TypeName, "factor", "in [0, 1)", factor);
@@ -59,7 +60,7 @@ public sealed class ReduceLROnPlateau : Schedule
         Threshold = ScheduleGuard.NonNegative(TypeName, "threshold", threshold);
         ThresholdMode = thresholdMode;
         Cooldown = ScheduleGuard.AtLeast(TypeName, "cooldown", cooldown, 0);
-        MinLr = minLr ?? 0.0;
+        MinLr = minLr ?? DefaultMinLr;
         MinLr.Check(v => v >= 0 && double.IsFinite(v), TypeName, "min_lr", "≥ 0 and finite");
         Eps = ScheduleGuard.NonNegative(TypeName, "eps", eps);
         _best = WorstMetric;
@@ -104,12 +105,6 @@ public sealed class ReduceLROnPlateau : Schedule
     public override string TypeName => "ReduceLROnPlateau";
 
     /// <inheritdoc />
-    public override bool UsesMetric => true;
-
-    /// <inheritdoc />
-    public override bool IsStateful => true;
-
-    /// <inheritdoc />
     public override void Bind(IReadOnlyList<double> baseValues)
     {
         MinLr.CheckGroupCount(baseValues.Count, TypeName, "min_lr");
@@ -130,7 +125,7 @@ public sealed class ReduceLROnPlateau : Schedule
     };
 
     /// <inheritdoc />
-    public override void Observe(double t, double metric)
+    public void Observe(double t, double metric)
     {
         _lastEpoch++;
         if (IsBetter(metric, _best))
@@ -171,11 +166,11 @@ public sealed class ReduceLROnPlateau : Schedule
     }
 
     /// <summary>In a chain, a reduction decided at this step scales the incoming value.</summary>
-    protected internal override double ChainStep(long t, int group, double current, double baseValue) =>
+    public double ChainStep(long t, int group, double current, double baseValue) =>
         _reducedAt == t ? Reduce(current, group) : current;
 
     /// <inheritdoc />
-    public override JsonObject? SaveState() => new()
+    public JsonObject? SaveState() => new()
     {
         ["current"] = StateJson.Numbers(_current),
         ["best"] = StateJson.Number(_best),
@@ -186,7 +181,7 @@ public sealed class ReduceLROnPlateau : Schedule
     };
 
     /// <inheritdoc />
-    public override void LoadState(JsonObject? state)
+    public void LoadState(JsonObject? state)
     {
         _current = StateJson.ReadNumbers(StateJson.Get(state, "current", TypeName), _current.Length, "ReduceLROnPlateau current");
         _best = StateJson.ReadNumber(state!["best"]);

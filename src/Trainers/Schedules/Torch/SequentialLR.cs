@@ -11,14 +11,19 @@ namespace MLLrSched.Schedules;
 /// JSON: <c>{"type": "SequentialLR", "schedulers": [{"type": "LinearLR", "start_factor": 0.1, "total_iters": 5},
 /// {"type": "CosineAnnealingLR", "T_max": 95}], "milestones": [5]}</c>.
 /// </summary>
-public sealed class SequentialLR : Schedule
+public sealed class SequentialLR : Schedule, IChainableSchedule, IStatefulSchedule, IMomentumSchedule, IMetricSchedule
 {
     private readonly Schedule[] _stages;
+    private readonly IChainableSchedule?[] _chain;
+    private readonly IMomentumSchedule?[] _momentum;
+    private readonly IMetricSchedule?[] _metric;
+    private readonly IStatefulSchedule?[] _stateful;
+    private readonly bool _isStateful;
     private readonly long[] _milestones;
     private double[][] _incoming = Array.Empty<double[]>();
 
     /// <summary>Creates the schedule.</summary>
-    /// <param name="schedulers"><c>schedulers</c>: the stages, one more than milestones.</param>
+    /// <param name="schedulers"><c>schedulers</c>: the stages (specs), one more than milestones.</param>
     /// <param name="milestones"><c>milestones</c>: the steps at which each next stage starts, strictly increasing, ≥ 1.</param>
     public SequentialLR(IReadOnlyList<Schedule> schedulers, IEnumerable<long> milestones)
     {
@@ -34,6 +39,12 @@ public sealed class SequentialLR : Schedule
                 $"SequentialLR: expected {schedulers.Count - 1} milestones (one fewer than the {schedulers.Count} schedulers), got {_milestones.Length}.",
                 nameof(milestones));
         _stages = schedulers.ToArray();
+        _chain = _stages.Select(s => s.TryGet<IChainableSchedule>()).ToArray();
+        _momentum = _stages.Select(s => s.TryGet<IMomentumSchedule>()).ToArray();
+        _metric = _stages.Select(s => s.TryGet<IMetricSchedule>()).ToArray();
+        _stateful = _stages.Select(s => s.TryGet<IStatefulSchedule>()).ToArray();
+        // A later stage that continues from the current value needs the value it started from after a resume.
+        _isStateful = _chain.Skip(1).Any(Chaining.ContinuesFromCurrent) || _stateful.Any(s => s != null);
     }
 
     /// <summary><c>schedulers</c>.</summary>
@@ -45,14 +56,14 @@ public sealed class SequentialLR : Schedule
     /// <inheritdoc />
     public override string TypeName => "SequentialLR";
 
-    /// <inheritdoc />
-    public override bool DrivesMomentum => _stages.Any(s => s.DrivesMomentum);
-
-    /// <inheritdoc />
-    public override bool UsesMetric => _stages.Any(s => s.UsesMetric);
-
-    /// <inheritdoc />
-    public override bool IsStateful => _stages.Skip(1).Any(s => ContinuesFromCurrent(s)) || _stages.Any(s => s.IsStateful);
+    /// <summary>Always chainable; cycles momentum, reacts to metrics or keeps state when a stage does (or, for
+    /// state, when a later stage continues from the current value).</summary>
+    public override T? TryGet<T>() where T : class =>
+        (typeof(T) == typeof(IMomentumSchedule) && _momentum.All(m => m == null))
+        || (typeof(T) == typeof(IMetricSchedule) && _metric.All(m => m == null))
+        || (typeof(T) == typeof(IStatefulSchedule) && !_isStateful)
+            ? null
+            : base.TryGet<T>();
 
     /// <inheritdoc />
     public override bool UsesBaseValue => _stages.Any(s => s.UsesBaseValue);
@@ -75,7 +86,7 @@ public sealed class SequentialLR : Schedule
     {
         var (k, start) = Locate(t);
         var stage = _stages[k];
-        if (k > 0 && ContinuesFromCurrent(stage))
+        if (k > 0 && Chaining.ContinuesFromCurrent(_chain[k]))
         {
             if (double.IsNaN(_incoming[k][group])) _incoming[k][group] = Value(start - 1, group, baseValue);
             return stage.Value(t - start, group, _incoming[k][group]);
@@ -84,61 +95,62 @@ public sealed class SequentialLR : Schedule
     }
 
     /// <inheritdoc />
-    protected internal override double ChainStep(long t, int group, double current, double baseValue)
+    public double ChainStep(long t, int group, double current, double baseValue)
     {
         // PyTorch's constructor resets the lr to initial_lr and performs the first stage's initial step.
-        if (t == 0) return ChainStepOf(_stages[0], 0, group, baseValue, baseValue);
+        if (t == 0) return Chaining.Step(_stages[0], _chain[0], 0, group, baseValue, baseValue);
         var (k, start) = Locate(t);
         var stage = _stages[k];
         var tau = (long)(t - start);
         if (k > 0 && tau == 0)
-            return ContinuesFromCurrent(stage) ? ChainStepOf(stage, 0, group, current, baseValue) : stage.Value(0, group, baseValue);
-        return ChainStepOf(stage, tau, group, current, baseValue);
+            return Chaining.ContinuesFromCurrent(_chain[k]) ? Chaining.Step(stage, _chain[k], 0, group, current, baseValue) : stage.Value(0, group, baseValue);
+        return Chaining.Step(stage, _chain[k], tau, group, current, baseValue);
     }
 
     /// <summary>The running stage's momentum; after a momentum stage ends its last value stays; before any has
     /// run, the value set when the last momentum stage was constructed (its t = 0), as in PyTorch.</summary>
-    public override double Momentum(double t, int group)
+    /// <exception cref="InvalidOperationException">No stage cycles momentum.</exception>
+    public double Momentum(double t, int group)
     {
         var (k, start) = Locate(t);
         for (var j = k; j >= 0; j--)
         {
-            if (!_stages[j].DrivesMomentum) continue;
+            if (_momentum[j] is not { } m) continue;
             var local = j == k ? t - start : _milestones[j] - 1 - (j == 0 ? 0 : _milestones[j - 1]);
-            return _stages[j].Momentum(local, group);
+            return m.Momentum(local, group);
         }
         for (var j = _stages.Length - 1; j > k; j--)
-            if (_stages[j].DrivesMomentum) return _stages[j].Momentum(0, group);
-        return base.Momentum(t, group);
+            if (_momentum[j] is { } m) return m.Momentum(0, group);
+        throw new InvalidOperationException("No stage of this SequentialLR cycles momentum.");
     }
 
     /// <inheritdoc />
-    public override void Observe(double t, double metric)
+    public void Observe(double t, double metric)
     {
         var (k, start) = Locate(t);
-        if (t - start >= 1) _stages[k].Observe(t - start, metric);
+        if (t - start >= 1) _metric[k]?.Observe(t - start, metric);
     }
 
     /// <inheritdoc />
-    public override JsonObject? SaveState()
+    public JsonObject? SaveState()
     {
-        if (!IsStateful) return null;
+        if (!_isStateful) return null;
         var incoming = new JsonArray();
         foreach (var row in _incoming) incoming.Add(StateJson.Numbers(row));
         var stages = new JsonArray();
-        foreach (var s in _stages) stages.Add(s.SaveState());
+        foreach (var s in _stateful) stages.Add(s?.SaveState());
         return new JsonObject { ["schedulers"] = stages, ["incoming"] = incoming };
     }
 
     /// <inheritdoc />
-    public override void LoadState(JsonObject? state)
+    public void LoadState(JsonObject? state)
     {
-        if (!IsStateful) return;
+        if (!_isStateful) return;
         var stages = StateJson.Get(state, "schedulers", TypeName) as JsonArray
                      ?? throw new FormatException("SequentialLR state: 'schedulers' must be an array.");
         if (stages.Count != _stages.Length)
             throw new FormatException($"SequentialLR state has {stages.Count} schedulers, this schedule {_stages.Length}.");
-        for (var i = 0; i < _stages.Length; i++) _stages[i].LoadState(stages[i] as JsonObject);
+        for (var i = 0; i < _stages.Length; i++) _stateful[i]?.LoadState(stages[i] as JsonObject);
         var incoming = (JsonArray)state!["incoming"]!;
         var groups = _incoming.Length > 0 ? _incoming[0].Length : 0;
         _incoming = incoming.Select((n, i) => StateJson.ReadNumbers(n, groups, $"SequentialLR incoming[{i}]")).ToArray();

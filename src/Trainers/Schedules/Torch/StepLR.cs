@@ -4,11 +4,11 @@ namespace MLLrSched.Schedules;
 /// PyTorch's <c>StepLR</c>: value = base · gamma<sup>⌊t / step_size⌋</sup>.
 /// JSON: <c>{"type": "StepLR", "step_size": 30, "gamma": 0.1}</c>.
 /// </summary>
-public sealed class StepLR : Schedule
+public sealed class StepLR : Schedule, IChainableSchedule
 {
     /// <summary>Creates the schedule.</summary>
     /// <param name="stepSize"><c>step_size</c>: period of the decay, ≥ 1.</param>
-    /// <param name="gamma"><c>gamma</c>: multiplicative factor per period (default 0.1), ≥ 0.</param>
+    /// <param name="gamma"><c>gamma</c>: multiplicative factor per period, ≥ 0.</param>
     public StepLR(long stepSize, double gamma = 0.1)
     {
         StepSize = ScheduleGuard.AtLeast(TypeName, "step_size", stepSize, 1);
@@ -29,6 +29,6 @@ public sealed class StepLR : Schedule
         baseValue * Math.Pow(Gamma, Math.Floor(t / StepSize));
 
     /// <inheritdoc />
-    protected internal override double ChainStep(long t, int group, double current, double baseValue) =>
+    public double ChainStep(long t, int group, double current, double baseValue) =>
         t == 0 || t % StepSize != 0 ? current : current * Gamma;
 }

@@ -139,14 +139,14 @@ public static class OptionBinder
             if (d != Math.Floor(d) || double.IsInfinity(d)) throw Bad($"expected a whole number, got {e.GetRawText()}.");
             var limit = t == typeof(int) ? int.MaxValue : long.MaxValue;
             if (Math.Abs(d) > limit) throw Bad($"{e.GetRawText()} is too large (at most {limit.ToString(CultureInfo.InvariantCulture)}).");
-            value = t == typeof(int) ? (int)d : (long)d;
+            value = t == typeof(int) ? (object)(int)d : (long)d;
         }
         else if (t == typeof(string)) value = e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Bad($"expected a string, got {e.GetRawText()}.");
         else if (t == typeof(Device))
         {
             if (e.ValueKind != JsonValueKind.String) throw Bad($"expected a device name such as \"cpu\" or \"cuda:0\", got {e.GetRawText()}.");
             try { value = Device.Parse(e.GetString()!); }
-            catch (ArgumentException x) { throw Bad(x.Message); }
+            catch (ArgumentException x) { throw Bad(x.ParamName is { } n ? x.Message.Replace($" (Parameter '{n}')", "") : x.Message); }
         }
         else if (t.IsEnum)
         {
@@ -298,8 +298,8 @@ public static class OptionBinder
         if (!double.IsNaN(a.Min)) parts.Add($"{(a.MinExclusive ? ">" : "≥")} {Show(a.Min)}");
         if (!double.IsNaN(a.Max)) parts.Add($"{(a.MaxExclusive ? "<" : "≤")} {Show(a.Max)}");
         var kind = t == typeof(int) || t == typeof(long) ? "integer" : t == typeof(double) ? "number" : t == typeof(string) ? "string" : "list";
-        if (Nullable.GetUnderlyingType(m.Property.PropertyType) != null || (!t.IsValueType && t != typeof(string))) kind += " or null";
-        return parts.Count == 0 ? kind : $"{kind} {string.Join(", ", parts)}";
+        var text = parts.Count == 0 ? kind : $"{kind} {string.Join(", ", parts)}";
+        return Nullable.GetUnderlyingType(m.Property.PropertyType) != null || (!t.IsValueType && t != typeof(string)) ? text + "; null = off" : text;
     }
 
     private static string Show(object value) => value switch
