@@ -31,6 +31,8 @@ public sealed class Chart
     public bool LogY { get; init; }
     /// <summary>Only whole-number ticks on the x axis (epochs, steps).</summary>
     public bool IntegerX { get; init; }
+    /// <summary>Where the legend goes (default: upper right).</summary>
+    public Alignment LegendAt { get; init; } = Alignment.UpperRight;
     /// <summary>Width in pixels.</summary>
     public int Width { get; init; } = 800;
     /// <summary>Height in pixels.</summary>
@@ -69,10 +71,10 @@ public sealed class Chart
     }
 
     /// <summary>The chart as SVG text.</summary>
-    public string ToSvg() => Build().GetSvgXml(Width, Height);
+    public string ToSvg() => Build(svg: true).GetSvgXml(Width, Height);
 
     /// <summary>The chart as PNG bytes.</summary>
-    public byte[] ToPng() => Build().GetImageBytes(Width, Height, ImageFormat.Png);
+    public byte[] ToPng() => Build(svg: false).GetImageBytes(Width, Height, ImageFormat.Png);
 
     /// <summary>Writes <paramref name="basePath"/>.svg and <paramref name="basePath"/>.png (an extension on
     /// <paramref name="basePath"/> is replaced), each atomically (written beside and renamed).</summary>
@@ -82,9 +84,8 @@ public sealed class Chart
         var stem = Path.ChangeExtension(basePath, null);
         var svg = stem + ".svg";
         var png = stem + ".png";
-        var plot = Build();
-        AtomicFile.WriteAllText(svg, plot.GetSvgXml(Width, Height));
-        AtomicFile.WriteAllBytes(png, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+        AtomicFile.WriteAllText(svg, ToSvg());
+        AtomicFile.WriteAllBytes(png, ToPng());
         return (svg, png);
     }
 
@@ -98,7 +99,9 @@ public sealed class Chart
         else throw new ArgumentException($"'{path}': charts are written as .svg or .png.");
     }
 
-    private Plot Build()
+    // Skia's SVG backend has no path effects (it prints "Unsupported path effect" to stdout and draws solid lines), so
+    // in SVG a "dashed" series is drawn thinner and lighter instead.
+    private Plot Build(bool svg)
     {
         var plot = new Plot();
         if (DefaultFont is { } font) plot.Font.Set(font);
@@ -111,10 +114,11 @@ public sealed class Chart
         {
             var (xs, ys) = Points(s.X, s.Y, LogX, LogY && !s.SecondaryAxis, width);
             if (xs.Length == 0) continue;
-            var line = plot.Add.ScatterLine(xs, ys, ScottPlot.Color.FromHex(s.Color));
+            var color = ScottPlot.Color.FromHex(s.Color);
+            var line = plot.Add.ScatterLine(xs, ys, svg && s.Dashed ? color.WithAlpha(0.7) : color);
             line.LegendText = s.Name;
-            line.LineWidth = 1.6f;
-            line.LinePattern = s.Dashed ? LinePattern.Dashed : LinePattern.Solid;
+            line.LineWidth = svg && s.Dashed ? 1.1f : 1.6f;
+            line.LinePattern = s.Dashed && !svg ? LinePattern.Dashed : LinePattern.Solid;
             line.MarkerSize = s.Markers ? 5 : 0;
             if (s.SecondaryAxis) line.Axes.YAxis = plot.Axes.Right;
         }
@@ -122,13 +126,14 @@ public sealed class Chart
         {
             if (LogX && !(x > 0)) continue;
             var v = plot.Add.VerticalLine(LogX ? Math.Log10(x) : x, 1.6f, ScottPlot.Color.FromHex(color ?? "#d62728"));
-            v.LinePattern = dashed ? LinePattern.Dashed : LinePattern.Solid;
+            v.LinePattern = dashed && !svg ? LinePattern.Dashed : LinePattern.Solid;
             v.LegendText = name;
         }
         plot.Axes.Bottom.TickGenerator = Ticks(LogX, IntegerX);
         plot.Axes.Left.TickGenerator = Ticks(LogY, integer: false);
         if (_series.Any(s => s.SecondaryAxis)) plot.Axes.Right.TickGenerator = Ticks(log: false, integer: false);
-        if (_series.Count + _verticals.Count > 1) plot.ShowLegend(Alignment.UpperRight);
+        if (_series.Count + _verticals.Count > 1) plot.ShowLegend(LegendAt);
+        else plot.HideLegend();
         return plot;
     }
 

@@ -83,7 +83,7 @@ public static class RunCharts
     {
         var acc = rows.Where(r => Get(r, "kind") == "epoch" && r.ContainsKey("val_accuracy")).ToList();
         if (acc.Count == 0) return null;
-        var chart = new Chart { Title = "Validation accuracy", XLabel = "epoch", YLabel = "accuracy", IntegerX = true };
+        var chart = new Chart { Title = "Validation accuracy", XLabel = "epoch", YLabel = "accuracy", IntegerX = true, LegendAt = ScottPlot.Alignment.LowerRight };
         chart.AddSeries("model", Column(acc, "epoch"), Column(acc, "val_accuracy"), markers: true);
         var ema = acc.Where(r => r.ContainsKey("ema_val_accuracy")).ToList();
         if (ema.Count > 0) chart.AddSeries("EMA weights", Column(ema, "epoch"), Column(ema, "ema_val_accuracy"), dashed: true, markers: true);

@@ -144,7 +144,7 @@ public sealed record RunConfig
                 $"early_stopping monitors '{OptionBinder.JsonName(es.Monitor)}', but the config has {why}, so there is no validation metric; " +
                 "give validation data (\"validation\": \"split\", \"test\" or a CSV file) or monitor \"train_loss\".", "early_stopping.monitor");
         if (Trainer.Scheduler is { } spec && Trainer.ScheduleMonitor != Metric.TrainLoss && !ValidatesEveryEpoch
-            && SchedulePlaceholders.Validate(spec).Schedule.UsesMetric)
+            && SchedulePlaceholders.Validate(spec).Schedule.TryGet<MLLrSched.Schedules.IMetricSchedule>() != null)
             throw new SpecException(
                 $"The scheduler ({SchedulePlaceholders.Validate(spec).Schedule.TypeName}) steps on '{OptionBinder.JsonName(Trainer.ScheduleMonitor)}', but the config has {why}, " +
                 "so there is no validation metric; give validation data or set \"scheduler_monitor\": \"train_loss\".", "scheduler_monitor");
