@@ -47,7 +47,7 @@ internal sealed class TrainSession : IDisposable
     {
         try
         {
-            Prepare();
+            if (!Prepare()) return ExitCodes.Ok;
             return TrainAndFinish();
         }
         catch (OperationCanceledException) when (_signals.Received != null && Training)
@@ -64,7 +64,8 @@ internal sealed class TrainSession : IDisposable
 
     // ------------------------------------------------------------------ checks (nothing is written)
 
-    private void Prepare()
+    /// <summary>Every check; false when there is nothing to do (resuming a run that has ended, unchanged).</summary>
+    private bool Prepare()
     {
         // Where: the checkpoint to continue, the folder, the mode.
         string? checkpoint = null;
@@ -111,7 +112,17 @@ internal sealed class TrainSession : IDisposable
         else if (checkpoint == null)
             throw new CliException(ExitCodes.InvalidInput, "--config is required for a new run (it may be left out only with --resume, whose checkpoint records its config).");
         LoadEngine(_a.Engine ?? (_cfg?.Engine is { } e && e != "auto" ? e : null));
-        if (checkpoint != null) CompareWithCheckpoint(checkpoint);
+        if (checkpoint != null)
+        {
+            var changes = CompareWithCheckpoint(checkpoint);
+            if (_mode == FolderMode.Resume && _folder.Summary is { Status: "completed" or "early_stopped" } ended
+                && !changes.Any(c => c.Key is "epochs" or "max_steps"))
+            {
+                Console.Error.WriteLine($"nothing to do: the run in {_folder.FullPath} has ended ({ended.Status}, step {ended.Steps}) and its results are there. " +
+                    "To train it further, raise \"epochs\" (or max_steps) in its config and resume with --config; to start again, use --overwrite.");
+                return false;
+            }
+        }
 
         // Where it runs, the data, the model.
         var backend = _engine.Backend;
@@ -148,6 +159,7 @@ internal sealed class TrainSession : IDisposable
             _trainer.LoadCheckpoint(checkpoint);
             _resumedFrom = _trainer.StepCount;
         }
+        return true;
     }
 
     private string RefuseNewRun(string outDir)
@@ -184,7 +196,7 @@ internal sealed class TrainSession : IDisposable
 
     /// <summary>The checkpoint's recorded config against this run's: refuses changed settings that define the run (listing
     /// them), notes the others; without --config, the recorded config is the run's.</summary>
-    private void CompareWithCheckpoint(string checkpoint)
+    private IReadOnlyList<ResumeChange> CompareWithCheckpoint(string checkpoint)
     {
         var (record, engine) = ReadRecord(checkpoint);
         if (engine != null && engine != _engine.Name)
@@ -196,7 +208,7 @@ internal sealed class TrainSession : IDisposable
             if (_cfg == null)
                 throw new CliException(ExitCodes.InvalidInput, $"--resume: {checkpoint} records no run config (it was written by an older version or from C#); give the run's --config.");
             Note("the checkpoint records no run config (older version), so changed settings cannot be detected; make sure --config is the run's config");
-            return;
+            return [];
         }
         RunConfig recorded;
         try
@@ -208,7 +220,7 @@ internal sealed class TrainSession : IDisposable
                 _cfg = recorded;
                 _configPath = path;
                 Note($"using the config recorded in the checkpoint{(path != null ? $" (read from {path})" : "")}");
-                return;
+                return [];
             }
         }
         catch (Exception x) when (x is JsonException or ArgumentException)
@@ -225,6 +237,7 @@ internal sealed class TrainSession : IDisposable
                 "or start a new run in another folder (--init " + Quote(Path.Combine(Path.GetDirectoryName(checkpoint)!, "model.pt")) +
                 " starts from its final weights). The rules: docs/checkpoints.md#resuming-with-changed-settings.");
         foreach (var c in changes) Note($"resume applies a changed setting: {c}");
+        return changes;
     }
 
     /// <summary>The run record of a checkpoint (null for checkpoints written without one), and the engine that wrote it.</summary>
