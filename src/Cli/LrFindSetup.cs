@@ -158,7 +158,7 @@ internal sealed class LrFindSetup : IDisposable
     private static Device ResolveDevice(IBackend backend, Device device, bool fallbackToCpu, string asWritten)
     {
         try { return backend.ResolveDevice(device, fallbackToCpu); }
-        catch (InvalidOperationException x)
+        catch (Exception x) when (x is not OutOfMemoryException)
         {
             throw new CliException(ExitCodes.InvalidInput, $"device {asWritten} is not available: {x.Message} Use cpu.");
         }

@@ -127,11 +127,13 @@ internal sealed class TrainSession : IDisposable
         // Where it runs, the data, the model.
         var backend = _engine.Backend;
         try { backend.ResolveDevice(_cfg.Trainer.Device, _cfg.Trainer.FallbackToCpu); }
-        catch (InvalidOperationException x)
+        catch (Exception x) when (x is not OutOfMemoryException)
         {
-            throw new CliException(ExitCodes.InvalidInput, $"\"device\": {_cfg.DeviceDescription} is not available: {x.Message} Use \"device\": \"cpu\", or \"fallback_to_cpu\": true.");
+            // The seam says InvalidOperationException; engines may throw their own type (the native one does).
+            throw new CliException(ExitCodes.InvalidInput, $"\"device\": {_cfg.DeviceDescription} is not available: {x.Message}");
         }
         (_train, _validation, _test) = _cfg.LoadData();
+        CheckBatchGeometry();
         var spec = _cfg.ModelSpec(_train);
         CheckMemory(spec);
         try { _model = _cfg.BuildModel(_train, backend); }
@@ -291,6 +293,19 @@ internal sealed class TrainSession : IDisposable
             throw new CliException(ExitCodes.InvalidInput, $"--init: {Errors.Clean(x as ArgumentException ?? new ArgumentException(x.Message))}");
         }
         Note($"initial weights from {full}");
+    }
+
+    /// <summary>An accumulation window never spans epochs, so one longer than an epoch's batches only allocates.</summary>
+    private void CheckBatchGeometry()
+    {
+        var t = _cfg.Trainer;
+        var batches = t.DropLast ? _train.Count / t.BatchSize : ((long)_train.Count + t.BatchSize - 1) / t.BatchSize;
+        if (batches == 0)
+            throw new CliException(ExitCodes.InvalidInput, $"batch_size {t.BatchSize} with drop_last leaves no batch of the {_train.Count} training samples; lower batch_size or set \"drop_last\": false.");
+        if (t.GradientAccumulationSteps > batches)
+            throw new CliException(ExitCodes.InvalidInput,
+                $"gradient_accumulation_steps = {t.GradientAccumulationSteps} is more than the {batches} batches of an epoch ({_train.Count} samples, batch_size {t.BatchSize}); " +
+                $"an accumulation window never spans epochs, so use at most {batches}.");
     }
 
     /// <summary>Refuses a model whose weights, gradients, optimizer state and averages (plus one batch's activations)

@@ -72,7 +72,7 @@ public static class StrictJson
                         {
                             var full = Join(open.Peek().Path, key);
                             throw new SpecException(
-                                $"{what}: key '{full}' appears twice (lines {first} and {line}). JSON would silently keep only the last value; remove one of them.", full);
+                                $"{what}: key '{full}' appears twice ({(first == line ? $"line {line}" : $"lines {first} and {line}")}). JSON would silently keep only the last value; remove one of them.", full);
                         }
                         keys[key] = line;
                         break;

@@ -44,7 +44,7 @@ public sealed class DataLoader
     /// <summary>Whether an incomplete last batch is dropped.</summary>
     public bool DropLast { get; }
     /// <summary>Batches in one epoch.</summary>
-    public int BatchesPerEpoch => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
+    public int BatchesPerEpoch => (int)(DropLast ? Dataset.Count / BatchSize : ((long)Dataset.Count + BatchSize - 1) / BatchSize);   // long: batch_size near int.MaxValue must not overflow
 
     /// <summary>The next batch to hand out.</summary>
     public DataPosition Position { get; set; }

@@ -251,7 +251,7 @@ public sealed partial class Trainer : IDisposable
 
     private RunLength Length(DataLoader loader)
     {
-        var perEpoch = (loader.BatchesPerEpoch + _o.GradientAccumulationSteps - 1) / _o.GradientAccumulationSteps;
+        var perEpoch = ((long)loader.BatchesPerEpoch + _o.GradientAccumulationSteps - 1) / _o.GradientAccumulationSteps;   // long: no overflow near int.MaxValue
         var byEpochs = perEpoch * (long)Math.Max(_o.Epochs, 0);
         var total = _o.MaxSteps is { } max ? (byEpochs > 0 ? Math.Min(max, byEpochs) : max) : byEpochs;
         return new RunLength(total, perEpoch, _o.Epochs);
