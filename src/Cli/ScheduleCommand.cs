@@ -69,10 +69,18 @@ internal static class ScheduleCommand
                 {
                     if (outPath == null)
                     {
-                        var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
-                        try { Stream(stdout, specs, lrValue, n, metricsFile, mom, wd, isAdam); }
-                        catch (IOException) when (!stdout.BaseStream.CanWrite) { }
-                        try { stdout.Flush(); } catch (IOException) { }   // a reader that stopped early (| head) is not an error
+                        // A FileStream on fd 1, not Console's stream: that one swallows EPIPE, so `| head` would leave
+                        // this process computing every remaining row for nobody.
+                        // (Only for pipes: on a redirected file, Console's stream keeps the file's offset right, >> included.)
+                        using var fd = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1);
+                        using var sink = fd.CanSeek ? Console.OpenStandardOutput() : fd;
+                        var stdout = new StreamWriter(sink, new UTF8Encoding(false), 1 << 16);
+                        try
+                        {
+                            Stream(stdout, specs, lrValue, n, metricsFile, mom, wd, isAdam);
+                            stdout.Flush();
+                        }
+                        catch (IOException e) when (IsBrokenPipe(e)) { }   // the reader stopped early (| head): not an error
                     }
                     else
                         AtomicFile.Write(outPath, s =>
@@ -100,6 +108,8 @@ internal static class ScheduleCommand
         });
         return cmd;
     }
+
+    private static bool IsBrokenPipe(IOException e) => e.HResult == 32 || e.Message.Contains("pipe", StringComparison.OrdinalIgnoreCase);
 
     private static void CheckOutputFile(string path)
     {
