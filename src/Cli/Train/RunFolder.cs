@@ -18,7 +18,7 @@ internal enum FolderMode
 }
 
 /// <summary>What summary.json of an earlier session said.</summary>
-internal sealed record PreviousSummary(string Status, long? Steps, string? Message)
+internal sealed record PreviousSummary(string Status, long? Steps, string? Message, long? Pid = null)
 {
     /// <summary>True for endings that wrote final weights (completed, early_stopped, diverged).</summary>
     public bool IsFinal => Status is "completed" or "early_stopped" or "diverged";
@@ -113,7 +113,8 @@ internal sealed class RunFolder : IDisposable
             var status = r.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : "unknown";
             long? steps = r.TryGetProperty("steps", out var st) && st.TryGetInt64(out var n) ? n : null;
             var message = r.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-            return new PreviousSummary(status, steps, message);
+            long? pid = r.TryGetProperty("pid", out var p) && p.TryGetInt64(out var id) ? id : null;
+            return new PreviousSummary(status, steps, message, pid);
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
@@ -151,7 +152,8 @@ internal sealed class RunFolder : IDisposable
         }
         catch (IOException)
         {
-            try { return "pid " + File.ReadAllText(path).Trim(); } catch (Exception) { return "pid unknown"; }
+            // The lock file cannot be read while it is locked; the running process's summary names it.
+            return ReadSummary(Path.Combine(folder, "summary.json")) is { Pid: { } pid } ? $"pid {pid}" : "pid unknown";
         }
         catch (UnauthorizedAccessException) { return null; }
     }
@@ -180,12 +182,6 @@ internal sealed class RunFolder : IDisposable
             {
                 throw new CliException(ExitCodes.Refused, $"'{FullPath}' is in use by another mllrsched process ({OtherProcess(FullPath) ?? "pid unknown"}); wait for it to finish, or choose another --out.");
             }
-            _lock.SetLength(0);
-            var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            _lock.Write(pid);
-            _lock.Flush();
-            _claimed = true;
-
             Refresh();
             if (mode is FolderMode.New or FolderMode.Fork && HoldsRun)
                 throw new CliException(ExitCodes.Refused, $"'{FullPath}' now holds {DescribeRun()}, written while this run was starting; nothing was changed. Choose another --out.");
@@ -217,6 +213,7 @@ internal sealed class RunFolder : IDisposable
                     break;
             }
             Refresh();
+            _claimed = true;   // from here on, every ending writes summary.json
             return notes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

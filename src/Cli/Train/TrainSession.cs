@@ -344,7 +344,8 @@ internal sealed class TrainSession : IDisposable
         AtomicFile.WriteAllText(_folder.PathOf("config.json"), _cfg.SourceText.EndsWith('\n') ? _cfg.SourceText : _cfg.SourceText + "\n");
         _summary["status"] = "running";
         _summary["exit_code"] = null;
-        _summary["message"] = $"training (process {Environment.ProcessId}); if no process is running, it was killed: continue with --resume";
+        _summary["message"] = $"training (process {Environment.ProcessId}); if that process is gone, it was killed: continue with --resume";
+        _summary["pid"] = Environment.ProcessId;
         _summary["command"] = "mllrsched " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Select(Quote));
         _summary["config"] = _configPath;
         _summary["engine"] = _engine.Name;
