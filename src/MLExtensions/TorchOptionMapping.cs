@@ -45,65 +45,68 @@ public static class TorchOptionMapping
     /// </summary>
     public static TrainerOptions ToTrainerOptions(TorchTrainerOptions o, string trainer)
     {
-        var json = new JsonObject();
-        void Set(string path, JsonNode? value)
-        {
-            if (value == null) return;
-            var parts = path.Split('.');
-            var node = json;
-            foreach (var p in parts[..^1])
-                node = (JsonObject)(node[p] ??= new JsonObject());
-            node[parts[^1]] = value;
-        }
-        JsonNode? Spec(string? text, string field)
+        JsonElement? Spec(string? text, string field)
         {
             if (text == null) return null;
-            try { return JsonNode.Parse(text); }
+            try
+            {
+                using var doc = JsonDocument.Parse(text);
+                return doc.RootElement.Clone();
+            }
             catch (JsonException e) { throw new ArgumentOutOfRangeException(field, $"{trainer}: {field} is not valid JSON ({e.Message}): {text}"); }
+        }
+        T Enum<T>(string? text, T fallback, string field) where T : struct, Enum
+        {
+            if (text == null) return fallback;
+            var names = OptionBinder.EnumNames(typeof(T));
+            return names.FirstOrDefault(n => n.Json == text) is { Json: not null } hit ? (T)hit.Value
+                : throw new ArgumentOutOfRangeException(field, text, $"{trainer}: {field} must be one of {string.Join(", ", names.Select(n => $"\"{n.Json}\""))}, got \"{text}\".");
         }
         var optimizer = Spec(o.Optimizer, nameof(o.Optimizer));
         if (o.LearningRate is { } lr)
         {
             if (!(lr > 0) || double.IsInfinity(lr))
                 throw new ArgumentOutOfRangeException(nameof(o.LearningRate), lr, $"{trainer}: LearningRate must be a finite number > 0, got {Show(lr)}.");
-            optimizer ??= JsonNode.Parse(TrainerOptions.DefaultOptimizer);
-            if (optimizer is not JsonObject spec) throw new ArgumentOutOfRangeException(nameof(o.Optimizer), $"{trainer}: Optimizer must be a JSON object.");
+            if ((optimizer.HasValue ? JsonNode.Parse(optimizer.Value.GetRawText()) : JsonNode.Parse(TrainerOptions.DefaultOptimizer)) is not JsonObject spec)
+                throw new ArgumentOutOfRangeException(nameof(o.Optimizer), $"{trainer}: Optimizer must be a JSON object such as {TrainerOptions.DefaultOptimizer}.");
             spec["lr"] = lr;
+            using var doc = JsonDocument.Parse(spec.ToJsonString());
+            optimizer = doc.RootElement.Clone();
         }
-        Set("batch_size", o.BatchSize);
-        Set("epochs", o.NumberOfEpochs);
-        Set("optimizer", optimizer);
-        Set("scheduler", Spec(o.Scheduler, nameof(o.Scheduler)));
-        Set("scheduler_interval", o.ScheduleInterval);
-        Set("gradient_accumulation_steps", o.GradientAccumulationSteps);
-        Set("clip_grad_norm", o.ClipGradNorm is { } n ? new JsonObject { ["max_norm"] = n } : null);
-        Set("clip_grad_value", o.ClipGradValue);
-        if (o.EmaDecay is { } decay)
-        {
-            Set("ema.decay", decay);
-            Set("ema.use_warmup", o.EmaWarmup);
-        }
-        else if (o.EmaWarmup == true)
+        if (o.EmaDecay == null && o.EmaWarmup == true)
             throw new ArgumentOutOfRangeException(nameof(o.EmaWarmup), $"{trainer}: EmaWarmup needs EmaDecay (the EMA is off without it).");
-        if (o.EarlyStoppingPatience is { } patience)
-        {
-            Set("early_stopping.patience", patience);
-            Set("early_stopping.monitor", o.EarlyStoppingMonitor);
-        }
-        else if (o.EarlyStoppingMonitor != null)
+        if (o.EarlyStoppingPatience == null && o.EarlyStoppingMonitor != null)
             throw new ArgumentOutOfRangeException(nameof(o.EarlyStoppingMonitor), $"{trainer}: EarlyStoppingMonitor needs EarlyStoppingPatience (early stopping is off without it).");
-        Set("device", o.Device);
-        Set("fallback_to_cpu", o.FallbackToCpu);
-        Set("seed", o.Seed);
-        Set("threads", o.Threads);
-        Set("log_every_n_steps", o.LogEveryNSteps);
+        Backend.Device? device = null;
+        if (o.Device != null)
+        {
+            try { device = Backend.Device.Parse(o.Device); }
+            catch (ArgumentException e) { throw new ArgumentOutOfRangeException(nameof(o.Device), $"{trainer}: invalid Device: {e.Message}"); }
+        }
 
+        // Unset fields keep the declared defaults of TrainerOptions (and of its sections).
+        var d = new TrainerOptions();
+        var options = d with
+        {
+            BatchSize = o.BatchSize ?? d.BatchSize,
+            Epochs = o.NumberOfEpochs ?? d.Epochs,
+            Optimizer = optimizer ?? d.Optimizer,
+            Scheduler = Spec(o.Scheduler, nameof(o.Scheduler)) ?? d.Scheduler,
+            ScheduleInterval = Enum(o.ScheduleInterval, d.ScheduleInterval, nameof(o.ScheduleInterval)),
+            GradientAccumulationSteps = o.GradientAccumulationSteps ?? d.GradientAccumulationSteps,
+            Clipping = d.Clipping with { MaxNorm = o.ClipGradNorm ?? d.Clipping.MaxNorm, ClipValue = o.ClipGradValue ?? d.Clipping.ClipValue },
+            Ema = o.EmaDecay is { } decay ? new EmaOptions { Decay = decay, UseWarmup = o.EmaWarmup ?? new EmaOptions().UseWarmup } : d.Ema,
+            EarlyStopping = o.EarlyStoppingPatience is { } patience
+                ? new EarlyStoppingOptions { Patience = patience, Monitor = Enum(o.EarlyStoppingMonitor, new EarlyStoppingOptions().Monitor, nameof(o.EarlyStoppingMonitor)) }
+                : d.EarlyStopping,
+            Device = device ?? d.Device,
+            FallbackToCpu = o.FallbackToCpu ?? d.FallbackToCpu,
+            Seed = o.Seed ?? d.Seed,
+            Threads = o.Threads ?? d.Threads,
+            LogEveryNSteps = o.LogEveryNSteps ?? d.LogEveryNSteps,
+        };
         try
         {
-            using var doc = JsonDocument.Parse(json.ToJsonString());
-            var reader = new SpecReader(doc.RootElement, "trainer options");
-            var options = OptionBinder.Read<TrainerOptions>(reader);
-            reader.EnsureNoUnknownKeys();
             options.Validate();
             return options;
         }

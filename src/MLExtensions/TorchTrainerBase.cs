@@ -222,7 +222,7 @@ public abstract class TorchTrainerBase : ITrainerEstimator<TorchPredictionTransf
 
     private static string Describe(SchemaShape.Column c)
     {
-        var item = c.IsKey ? $"Key<{c.ItemType}>" : c.ItemType.ToString();
+        var item = c.IsKey ? $"Key<{c.ItemType}>" : c.ItemType.ToString() ?? "";
         return c.Kind switch
         {
             SchemaShape.Column.VectorKind.Vector => $"Vector<{item}>",

@@ -87,7 +87,7 @@ public static class OnnxExporter
         graph.Name = "mllrsched";
         var flat = shape.Aggregate(1, (a, b) => a * b);
         var declaredIn = o.FlatInput ? new[] { flat } : shape;
-        graph.Input.Add(ValueInfo(o.InputName, declaredIn, o.Batch == OnnxBatchMode.Dynamic ? "N" : null));
+        graph.Input.Add(o.Batch == OnnxBatchMode.Dynamic ? ValueInfo(o.InputName, declaredIn, "N") : ValueInfo(o.InputName, declaredIn, null, singleBatch: true));
         var x = o.InputName;
         if (o.FlatInput && shape.Length > 1)
             x = g.Node("Reshape", [x, g.Int64Constant("sample_shape", [0, .. shape.Select(v => (long)v)])], "input_reshaped");
@@ -161,10 +161,11 @@ public static class OnnxExporter
         return (spec, shape, state);
     }
 
-    private static ValueInfoProto ValueInfo(string name, IReadOnlyList<int> dims, string? batch)
+    private static ValueInfoProto ValueInfo(string name, IReadOnlyList<int> dims, string? batch, bool singleBatch = false)
     {
         var shape = new TensorShapeProto();
         if (batch != null) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = batch });
+        if (singleBatch) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = 1 });
         foreach (var d in dims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
         return new ValueInfoProto
         {
