@@ -66,7 +66,7 @@ static class Scoring
         var maps = File.Exists("/proc/self/maps") ? File.ReadAllText("/proc/self/maps") : "";
         var torch = maps.Split('\n').Where(l => l.Contains("libtorch", StringComparison.Ordinal) || l.Contains("libmllrsched", StringComparison.Ordinal)
                                                || l.Contains("LibTorchSharp", StringComparison.Ordinal)).Select(l => l.Trim().Split(' ')[^1]).Distinct().ToArray();
-        var ours = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name!).Where(n => n.StartsWith("MLLrSched", StringComparison.Ordinal)).ToArray();
+        var ours = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name!).Where(n => n.StartsWith("MLLrSched", StringComparison.Ordinal) && n != typeof(Scoring).Assembly.GetName().Name).ToArray();
         Console.WriteLine($"scored {lines.Count} rows; libtorch libraries loaded: {(torch.Length == 0 ? "none" : string.Join(", ", torch))}; " +
                           $"MLLrSched assemblies loaded: {(ours.Length == 0 ? "none" : string.Join(", ", ours))}");
         return torch.Length == 0 && ours.Length == 0 ? 0 : 3;
