@@ -112,7 +112,10 @@ public static class TorchOptionMapping
         }
         catch (SpecException e)
         {
-            var field = FieldOf(e.Key) ?? FieldOf(e.Message) ?? "options";
+            var field = e.Message.Contains("ema option", StringComparison.Ordinal) ? nameof(o.EmaDecay) : FieldOf(e.Key) ?? FieldOf(e.Message) ?? "options";
+            // A section's own checks name its keys without the section ('decay' for 'ema.decay').
+            if (field == "options" && e.Key != null && Fields.Where(f => f.Option.EndsWith("." + e.Key, StringComparison.Ordinal)).ToArray() is [var only])
+                field = only.Field;
             throw new ArgumentOutOfRangeException(field, $"{trainer}: invalid {field}: {e.Message}");
         }
     }
@@ -146,6 +149,8 @@ public static class TorchOptionMapping
             {
                 "ema.decay" => "no EMA",
                 "early_stopping.patience" => "no early stopping",
+                "optimizer" => $"`{TrainerOptions.DefaultOptimizer}`",
+                "scheduler" => "constant lr",
                 _ => inSection ? $"`{Default(value, descriptor)}`" : Default(value, descriptor) is var d && d == "off" ? "off" : $"`{d}`",
             };
             sb.Append(CultureInfo.InvariantCulture, $"| `{field}` | `{option}` | {nullMeans} | {Valid(descriptor)} | {a.Help} |\n");

@@ -95,6 +95,12 @@ public abstract class TorchTrainerBase : ITrainerEstimator<TorchPredictionTransf
         }
         var engine = EngineRegistry.Load(o.Engine);
         var backend = engine.Backend;
+        try { backend.ResolveDevice(trainerOptions.Device, trainerOptions.FallbackToCpu); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidOperationException($"{Name}: {e.Message}" +
+                (trainerOptions.FallbackToCpu ? "" : " (ML.NET option: FallbackToCpu = true trains on the CPU instead, with a warning.)"), e);
+        }
         // Seeded before the network is built, so its initial weights depend on the seed alone — not on what ran before.
         backend.ManualSeed(trainerOptions.Seed);
         var model = network.Build(backend);
