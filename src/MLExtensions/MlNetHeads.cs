@@ -19,7 +19,7 @@ namespace MLLrSched.MLExtensions;
 /// by parameter types; they have been the same from ML.NET 1.x to 6.0. The numbers: multiclass scores softmax(I·z + 0) of
 /// the logits z (the products by 0 and 1 are exact, so ML.NET's softmax sees the logits unchanged); binary: the margin
 /// (−1, 1)·z = z₁ − z₀ (one rounding, as in the network's own subtraction) and Platt(−1, 0) = sigmoid, SDCA's calibrator;
-/// regression: 1·y + 0 = y.
+/// regression: s·y + m, the standardised output y mapped back to the label's units (1·y + 0 = y without standardisation).
 /// </remarks>
 internal static class MlNetHeads
 {
@@ -47,10 +47,11 @@ internal static class MlNetHeads
     }
 
     /// <summary>Regression: <c>RegressionPredictionTransformer&lt;LinearRegressionModelParameters&gt;</c> over the one
-    /// output in <paramref name="output"/>.</summary>
-    public static ITransformer Regression(IHostEnvironment env, DataViewSchema trainSchema, string output)
+    /// output in <paramref name="output"/>, scaled back to the label's units (scale · y + offset; 1 and 0 without label
+    /// standardisation).</summary>
+    public static ITransformer Regression(IHostEnvironment env, DataViewSchema trainSchema, string output, float scale, float offset)
     {
-        var linear = Create<LinearRegressionModelParameters>(env, new VBuffer<float>(1, [1f]), 0f);
+        var linear = Create<LinearRegressionModelParameters>(env, new VBuffer<float>(1, [scale]), offset);
         return Create<RegressionPredictionTransformer<LinearRegressionModelParameters>>(env, linear, trainSchema, output);
     }
 

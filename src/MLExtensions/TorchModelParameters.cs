@@ -57,16 +57,26 @@ public sealed class TorchModelParameters : IDisposable
     /// <summary>How training went (steps, epochs, why it stopped, validation metrics, the progress history); null for a
     /// step restored by <c>LoadWithTorch</c>.</summary>
     public TrainingResult? Training { get; }
+    /// <summary>Regression: the network predicts (label − <see cref="LabelOffset"/>) / <see cref="LabelScale"/>; the scoring
+    /// step maps back. 1 when labels are not standardised (and for classification).</summary>
+    public float LabelScale { get; init; } = 1f;
+    /// <summary>Regression: see <see cref="LabelScale"/>; 0 when labels are not standardised.</summary>
+    public float LabelOffset { get; init; }
     /// <summary>True when the network scores as ONNX (and saves with plain <c>mlContext.Model.Save</c>).</summary>
     public bool IsOnnx => Network != null;
 
     /// <summary>The network as an ONNX model (opset 17) with a dynamic batch dimension: input <c>input</c> [N, features],
-    /// output <c>output</c> [N, outputs] (logits for classification).</summary>
+    /// output <c>output</c> [N, outputs] — logits for classification, the prediction in the label's units for regression
+    /// (the label standardisation is part of the graph).</summary>
     /// <exception cref="InvalidOperationException">A ModelFactory model (no description to export).</exception>
     public byte[] ToOnnx(OnnxExportOptions? options = null) =>
         OnnxExporter.ExportBytes(Network ?? throw new InvalidOperationException(
                 "This Torch step was trained with ModelFactory: it has no network description to export. Describe the network with Options.Network to get ONNX."),
-            SampleShape, StateDict!, options ?? new OnnxExportOptions { FlatInput = true });
+            SampleShape, StateDict!, (options ?? new OnnxExportOptions { FlatInput = true }) with
+            {
+                OutputScale = LabelScale != 1f || LabelOffset != 0f ? LabelScale : options?.OutputScale,
+                OutputOffset = LabelScale != 1f || LabelOffset != 0f ? LabelOffset : options?.OutputOffset,
+            });
 
     /// <summary>Writes <see cref="ToOnnx"/> to <paramref name="path"/>.</summary>
     public void SaveOnnx(string path, OnnxExportOptions? options = null) => File.WriteAllBytes(path, ToOnnx(options));

@@ -71,14 +71,14 @@ internal static class TorchScoring
 
     /// <summary>network → ML.NET's prediction transformer for <paramref name="task"/> → drop the network output.</summary>
     public static TransformerChain<ITransformer> Chain(IHostEnvironment env, ITransformer network, IDataView train, TorchTaskKind task,
-        string labelColumn, int outputs)
+        string labelColumn, int outputs, TorchTrainerBase.LabelScaling label)
     {
         var afterNetwork = network.Transform(train);
         var head = task switch
         {
             TorchTaskKind.Multiclass => MlNetHeads.Multiclass(env, afterNetwork.Schema, NetworkOutputColumn, labelColumn, outputs),
             TorchTaskKind.Binary => MlNetHeads.Binary(env, afterNetwork.Schema, NetworkOutputColumn),
-            _ => MlNetHeads.Regression(env, afterNetwork.Schema, NetworkOutputColumn),
+            _ => MlNetHeads.Regression(env, afterNetwork.Schema, NetworkOutputColumn, label.Scale, label.Offset),
         };
         var drop = new MLContext(seed: 0).Transforms.DropColumns(NetworkOutputColumn).Fit(head.Transform(afterNetwork));
         return new TransformerChain<ITransformer>(network, head, drop);

@@ -76,9 +76,10 @@ public abstract class TorchTrainerBase : ITrainerEstimator<TorchPredictionTransf
         bool Canceled() => cts.IsCancellationRequested || MlNetHost.IsCanceled(_env);
         using var poll = new Timer(_ => { if (MlNetHost.IsCanceled(_env)) cts.Cancel(); }, null, 100, 100);
 
-        var train = ToDataset(input, featureCount, classes, "training data", Canceled, ch);
+        var label = LabelScaling.None;
+        var train = ToDataset(input, featureCount, classes, "training data", Canceled, ch, ref label);
         InMemoryDataset? validation = null;
-        if (o.ValidationSet != null) validation = ToDataset(o.ValidationSet, featureCount, classes, "validation set", Canceled, ch);
+        if (o.ValidationSet != null) validation = ToDataset(o.ValidationSet, featureCount, classes, "validation set", Canceled, ch, ref label);
         else if (o.ValidationFraction > 0)
         {
             if (train.Count < 2)
@@ -136,7 +137,10 @@ public abstract class TorchTrainerBase : ITrainerEstimator<TorchPredictionTransf
         {
             // The network is all in the state_dict now; the engine model is not needed for scoring.
             model.Dispose();
-            parameters = new TorchModelParameters(_task, o.FeatureColumnName, featureCount, network.SampleShape, classes, network.Spec, stateDict, null, result);
+            parameters = new TorchModelParameters(_task, o.FeatureColumnName, featureCount, network.SampleShape, classes, network.Spec, stateDict, null, result)
+            {
+                LabelScale = label.Scale, LabelOffset = label.Offset,
+            };
             var onnx = OnnxExporter.ExportBytes(network.Spec, network.SampleShape, stateDict!, new OnnxExportOptions
             {
                 InputName = o.FeatureColumnName, OutputName = TorchScoring.NetworkOutputColumn, Batch = OnnxBatchMode.SingleRow, FlatInput = true,
@@ -145,10 +149,13 @@ public abstract class TorchTrainerBase : ITrainerEstimator<TorchPredictionTransf
         }
         else
         {
-            parameters = new TorchModelParameters(_task, o.FeatureColumnName, featureCount, network.SampleShape, classes, null, null, model, result);
+            parameters = new TorchModelParameters(_task, o.FeatureColumnName, featureCount, network.SampleShape, classes, null, null, model, result)
+            {
+                LabelScale = label.Scale, LabelOffset = label.Offset,
+            };
             scorer = TorchScoring.Torch(model, network.SampleShape, classes, input, o.FeatureColumnName);
         }
-        var chain = TorchScoring.Chain(_env, scorer, input, _task, o.LabelColumnName, classes);
+        var chain = TorchScoring.Chain(_env, scorer, input, _task, o.LabelColumnName, classes, label);
         return TorchPredictionTransformer.Create(new TorchPredictionTransformer.Parts(parameters, chain, input.Schema[o.FeatureColumnName].Type, Name));
     }
 
@@ -280,7 +287,15 @@ public abstract class TorchTrainerBase : ITrainerEstimator<TorchPredictionTransf
 
     private int ClassCount(DataViewSchema schema) => (int)((KeyDataViewType)schema[_options.LabelColumnName].Type).Count;
 
-    private InMemoryDataset ToDataset(IDataView data, int featureCount, int classes, string what, Func<bool> canceled, IChannel ch)
+    /// <summary>Regression labels as the network sees them: (y − Offset) / Scale. The scoring head maps back.</summary>
+    internal readonly record struct LabelScaling(float Scale, float Offset)
+    {
+        public static readonly LabelScaling None = new(1f, 0f);
+    }
+
+    /// <summary>Reads the data; for regression with <see cref="TorchTrainerOptions.NormalizeLabel"/>, standardises the
+    /// labels with the training data's mean and standard deviation (set on the first call, reused for validation).</summary>
+    private InMemoryDataset ToDataset(IDataView data, int featureCount, int classes, string what, Func<bool> canceled, IChannel ch, ref LabelScaling label)
     {
         var rows = DataViewReader.Read(data, _options.FeatureColumnName, featureCount, _options.LabelColumnName,
             _options.ExampleWeightColumnName, _task, canceled, Name, what);
@@ -292,6 +307,19 @@ public abstract class TorchTrainerBase : ITrainerEstimator<TorchPredictionTransf
         if (rows.Count == 0)
             throw new InvalidOperationException($"{Name}: the {what} has no usable rows: all {rows.Skipped} have a missing label, non-finite features" +
                 (_options.ExampleWeightColumnName == null ? "." : " or an invalid weight."));
+        if (_task == TorchTaskKind.Regression && (_options.NormalizeLabel ?? true))
+        {
+            var t = rows.Targets!;
+            if (what == "training data")
+            {
+                double mean = t.Average(v => (double)v), variance = t.Average(v => ((double)v - mean) * ((double)v - mean));
+                var std = Math.Sqrt(variance);
+                label = new LabelScaling(std > 0 && double.IsFinite(std) ? (float)std : 1f, (float)mean);
+                ch.Info(MessageSensitivity.None, string.Format(CultureInfo.InvariantCulture,
+                    "{0}: the network learns the standardised label (label − {1:G6}) / {2:G6}; the scoring step maps its output back (NormalizeLabel).", Name, label.Offset, label.Scale));
+            }
+            for (var i = 0; i < t.Length; i++) t[i] = (t[i] - label.Offset) / label.Scale;
+        }
         var dataset = _task == TorchTaskKind.Regression
             ? InMemoryDataset.ForRegression(rows.Features, [featureCount], rows.Targets!, 1, what)
             : InMemoryDataset.ForClassification(rows.Features, [featureCount], rows.Classes!, classes, what);

@@ -125,6 +125,12 @@ public abstract class TorchTrainerOptions
     /// <c>log_every_n_steps</c>).</summary>
     public int? LogEveryNSteps;
 
+    /// <summary>Regression only: train the network on the standardised label, (label − mean) / std of the training
+    /// labels, and map its output back in the scoring step (so Score is in the label's units). null = true. ML.NET's
+    /// own trainers leave this to the user; a network trained on raw targets far from 0 (prices, counts) learns slowly
+    /// and its loss scale makes learning rates data-dependent.</summary>
+    public bool? NormalizeLabel;
+
     // ---------------------------------------------------------------- data
 
     /// <summary>Validation data (same schema as the training data), evaluated every epoch; null = none.</summary>

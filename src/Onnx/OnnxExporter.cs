@@ -28,6 +28,11 @@ public sealed record OnnxExportOptions
     /// <summary>Declare the input as flat feature vectors (<c>[N, C·H·W]</c>) and reshape to the sample shape inside the
     /// graph, as ML.NET feature columns are flat. Default false.</summary>
     public bool FlatInput { get; init; }
+    /// <summary>Multiply the network's output by this value (after the network, before <see cref="OutputOffset"/>), e.g.
+    /// to undo a label standardisation; null = no scaling.</summary>
+    public float? OutputScale { get; init; }
+    /// <summary>Add this value to the (scaled) output; null = none.</summary>
+    public float? OutputOffset { get; init; }
     /// <summary>Extra metadata entries (ONNX <c>metadata_props</c>).</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 }
@@ -92,6 +97,8 @@ public static class OnnxExporter
         if (o.FlatInput && shape.Length > 1)
             x = g.Node("Reshape", [x, g.Int64Constant("sample_shape", [0, .. shape.Select(v => (long)v)])], "input_reshaped");
         x = g.Block(spec, x, shape, "");
+        if (o.OutputScale is { } scale) x = g.Node("Mul", [x, g.FloatConstant("output_scale", scale)]);
+        if (o.OutputOffset is { } offset) x = g.Node("Add", [x, g.FloatConstant("output_offset", offset)]);
         if (o.Batch == OnnxBatchMode.SingleRow)
         {
             x = g.Node("Reshape", [x, g.Int64Constant("flat_output", [-1])], o.OutputName);
@@ -206,7 +213,7 @@ public static class OnnxExporter
             return name;
         }
 
-        private string FloatConstant(string hint, float value)
+        public string FloatConstant(string hint, float value)
         {
             var name = InternalPrefix + Fresh(hint);
             var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
