@@ -83,8 +83,7 @@ int Train(string dir)
         var clock = Stopwatch.StartNew();
         var model = prep.Append(ml.Regression.Trainers.Torch(new TorchRegressionTrainer.Options
             {
-                LabelColumnName = "Progression", HiddenSizes = [32], NumberOfEpochs = 200, BatchSize = 32, LearningRate = 0.01,
-                ValidationFraction = 0.15, EarlyStoppingPatience = 20,
+                LabelColumnName = "Progression", HiddenSizes = [8], NumberOfEpochs = 300, BatchSize = 32, LearningRate = 0.003,
             })).Fit(split.TrainSet);
         var seconds = clock.Elapsed.TotalSeconds;
         var sdca = prep.Append(ml.Regression.Trainers.Sdca("Progression")).Fit(split.TrainSet);
@@ -93,8 +92,8 @@ int Train(string dir)
         var rows = ml.Data.CreateEnumerable<DiabetesInput>(split.TestSet, reuseRowObject: false).ToArray();
         var identical = SaveReloadPredict<DiabetesInput, DiabetesOutput>(ml, model, split.TrainSet.Schema, dir, "diabetes", rows, p => p.Score.ToString("R", ic));
         summary.Add($"diabetes R² {r2:F4} (SDCA {baseline:F4})");
-        Console.WriteLine($"diabetes: R² {r2:F4} (Sdca {baseline:F4}), trained in {seconds:F1} s; saved, reloaded: {identical}/{rows.Length} predictions identical");
-        if (r2 < 0.3) failures.Add($"diabetes R² {r2:F4} < 0.3");
+        Console.WriteLine($"diabetes: R² {r2:F4} (Sdca {baseline:F4}), trained in {seconds:F1} s ({model.LastTransformer.Model.Training?.Message}); saved, reloaded: {identical}/{rows.Length} predictions identical");
+        if (r2 < 0.35) failures.Add($"diabetes R² {r2:F4} < 0.35");
         if (identical != rows.Length) failures.Add("diabetes: reloaded predictions differ");
     }
 
