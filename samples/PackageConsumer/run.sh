@@ -38,7 +38,8 @@ version="$prefix-sample.$(date +%s)"
 rm -rf "$work/feed" "$work/build" "$work/models"
 mkdir -p "$work/feed" "$work/packages"
 echo "[sample] packing MLLrSched $version into $work/feed"
-MLLRSCHED_PACKAGE_VERSION="$version" bash "$root/tools/pack.sh" "$work/feed" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "tools/pack.sh failed"; }
+# The packages are built against the default Microsoft.ML (5.0.1); the sample then uses $mlnet, as a user upgrading would.
+env -u MLLRSCHED_MLNET_VERSION MLLRSCHED_PACKAGE_VERSION="$version" bash "$root/tools/pack.sh" "$work/feed" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "tools/pack.sh failed"; }
 
 # Restore from the feed and nuget.org into a private package folder; packages already in the global folder are used
 # from there (a fallback folder) instead of being downloaded again.

@@ -144,6 +144,14 @@ public abstract class TorchTrainerBase : ITrainerEstimator<TorchPredictionTransf
             var onnx = OnnxExporter.ExportBytes(network.Spec, network.SampleShape, stateDict!, new OnnxExportOptions
             {
                 InputName = o.FeatureColumnName, OutputName = TorchScoring.NetworkOutputColumn, Batch = OnnxBatchMode.SingleRow, FlatInput = true,
+                Metadata = new Dictionary<string, string>
+                {
+                    ["mllrsched.task"] = _task.ToString(),
+                    ["mllrsched.trainer"] = Name,
+                    // Applied by ML.NET's scoring step after the graph; `mllrsched export-onnx` puts it into the graph.
+                    [SavedModels.OutputScaleKey] = label.Scale.ToString("R", CultureInfo.InvariantCulture),
+                    [SavedModels.OutputOffsetKey] = label.Offset.ToString("R", CultureInfo.InvariantCulture),
+                },
             });
             scorer = TorchScoring.Onnx(onnx, input, o.FeatureColumnName);
         }
