@@ -207,6 +207,21 @@ public sealed class PersistenceTests
         var diff = TestEngine.MaxAbsDiff(scores, onnx);
         Assert.IsTrue(diff <= 1e-5 * 5000, $"exported ONNX vs Score: {diff:G3}");
 
+        // What `mllrsched export-onnx model.zip` does: the network out of the saved zip, re-exported with a dynamic batch
+        // and the label scaling in the graph, gives the Score column too.
+        var dir = TempDir();
+        try
+        {
+            var path = Path.Combine(dir, "model.zip");
+            ml.Model.Save(step, data.Schema, path);
+            var (entry, embedded) = Onnx.SavedModels.FromMlNetZip(path).Single();
+            StringAssert.EndsWith(entry, "OnnxModel");
+            var exported = Onnx.SavedModels.Reexport(embedded, new Onnx.OnnxExportOptions { FlatInput = true });
+            var fromZip = TestEngine.RunOnnx(exported, "input", features, [rows.Length, 4]);
+            Assert.IsTrue(TestEngine.MaxAbsDiff(scores, fromZip) <= 1e-5 * 5000, "ONNX re-exported from the zip vs Score");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+
         var raw = ml.Regression.Trainers.Torch(new TorchRegressionTrainer.Options { LabelColumnName = "Value", NumberOfEpochs = 30, LearningRate = 0.01, NormalizeLabel = false }).Fit(data);
         Assert.AreEqual(1f, raw.Model.LabelScale);
         Assert.IsTrue(ml.Regression.Evaluate(raw.Transform(data), "Value").RSquared < m.RSquared, "without standardisation the same run fits worse");
