@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 using MLLrSched.Backend;
+using MLLrSched.Onnx;
 using MLLrSched.Training;
 
 namespace MLLrSched.MLExtensions;
@@ -88,9 +89,11 @@ public static class TorchModelPersistence
     }
 
     /// <summary>
-    /// <c>mlContext.Model.Load</c> that also restores ModelFactory Torch steps from the companion file (their engine
-    /// models come from <paramref name="modelFactory"/>, called with features and outputs, and receive the saved
-    /// state_dict). A model without such steps loads exactly as with <c>Load</c>.
+    /// <c>mlContext.Model.Load</c> that gives Torch steps back as <see cref="TorchPredictionTransformer"/>s: ONNX steps
+    /// (which plain Load returns as ML.NET's own transformers, scoring identically) are wrapped again, so permutation
+    /// feature importance and the step's <c>Model</c> work on a loaded model; ModelFactory steps are restored from the
+    /// companion file (their engine models come from <paramref name="modelFactory"/>, called with features and outputs,
+    /// and receive the saved state_dict).
     /// </summary>
     /// <exception cref="FileNotFoundException">The model has ModelFactory steps and the companion file is missing.</exception>
     /// <exception cref="ArgumentException">The model has ModelFactory steps and no <paramref name="modelFactory"/> was given.</exception>
@@ -104,7 +107,8 @@ public static class TorchModelPersistence
         env.ComponentCatalog.RegisterAssembly(typeof(TorchModelPersistence).Assembly);
         using (TorchLoadSession.Begin())
             loaded = catalog.Load(filePath, out inputSchema);
-        if (!HasMarker(loaded)) return loaded;
+        var onnxSteps = new Queue<byte[]>(SavedModels.FromMlNetZip(filePath).Select(x => x.Onnx));
+        if (!HasMarker(loaded)) return onnxSteps.Count == 0 ? loaded : Replace(env, loaded, new Queue<JsonElement>(), onnxSteps, modelFactory, CompanionPath(filePath));
         var companion = CompanionPath(filePath);
         if (!File.Exists(companion))
             throw new FileNotFoundException(
@@ -115,7 +119,7 @@ public static class TorchModelPersistence
         if (!root.TryGetProperty("format", out var f) || f.GetString() != Format)
             throw new InvalidDataException($"'{companion}' is not an MLLrSched Torch companion file (format '{Format}').");
         var steps = new Queue<JsonElement>(root.GetProperty("steps").EnumerateArray().Select(e => e.Clone()));
-        var result = Replace(env, loaded, steps, modelFactory, companion);
+        var result = Replace(env, loaded, steps, onnxSteps, modelFactory, companion);
         if (steps.Count != 0)
             throw new InvalidDataException($"'{companion}' holds {steps.Count} more Torch step(s) than the model '{filePath}'; the files do not belong together.");
         return result;
@@ -136,10 +140,11 @@ public static class TorchModelPersistence
         IsMarker(node) || (node is IEnumerable<ITransformer> chain && chain.Any(HasMarker));
 
     private static ITransformer Replace(Microsoft.ML.Runtime.IHostEnvironment env, ITransformer node, Queue<JsonElement> steps,
-        Func<int, int, IModel>? modelFactory, string companion)
+        Queue<byte[]> onnxSteps, Func<int, int, IModel>? modelFactory, string companion)
     {
         if (node is not TransformerChain<ITransformer> chain) return node;
         var items = chain.ToArray();
+        if (IsOnnxStep(items) && onnxSteps.Count > 0) return RestoreOnnx(onnxSteps.Dequeue(), chain);
         if (items.Length == 3 && IsMarker(items[0]))
         {
             if (steps.Count == 0)
@@ -153,8 +158,35 @@ public static class TorchModelPersistence
         var scopes = items.Select(t => (training.Contains(t) ? TransformerScope.Training : 0)
                                        | (testing.Contains(t) ? TransformerScope.Testing : 0)
                                        | (scoring.Contains(t) ? TransformerScope.Scoring : 0)).ToArray();
-        var replaced = items.Select(t => Replace(env, t, steps, modelFactory, companion)).ToArray();
+        var replaced = items.Select(t => Replace(env, t, steps, onnxSteps, modelFactory, companion)).ToArray();
         return new TransformerChain<ITransformer>(replaced, scopes);
+    }
+
+    /// <summary>A saved ONNX Torch step: ML.NET's ONNX transformer, ML.NET's prediction transformer over the network output,
+    /// the column drop.</summary>
+    private static bool IsOnnxStep(ITransformer[] items) =>
+        items.Length == 3 && items[0] is Microsoft.ML.Transforms.Onnx.OnnxTransformer
+        && items[1] is ISingleFeaturePredictionTransformer<object> { FeatureColumnName: TorchScoring.NetworkOutputColumn };
+
+    /// <summary>The loaded chain as a Torch step again (the network's description and weights read from its ONNX), so
+    /// permutation feature importance and <see cref="TorchPredictionTransformer.Model"/> work on a loaded model. It
+    /// scores with the loaded ML.NET transformers themselves.</summary>
+    private static TorchPredictionTransformer RestoreOnnx(byte[] onnx, TransformerChain<ITransformer> chain)
+    {
+        var (spec, shape, state) = OnnxExporter.ReadBack(onnx);
+        var meta = global::Onnx.ModelProto.Parser.ParseFrom(onnx).MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+        var input = global::Onnx.ModelProto.Parser.ParseFrom(onnx).Graph.Input[0].Name;
+        var task = meta.TryGetValue("mllrsched.task", out var t) ? Enum.Parse<TorchTaskKind>(t) : TorchTaskKind.Multiclass;
+        float Meta(string key, float fallback) => meta.TryGetValue(key, out var v) ? float.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+        var features = shape.Aggregate(1, (a, b) => a * b);
+        var outputs = spec.OutputShape(shape).Aggregate(1, (a, b) => a * b);
+        var parameters = new TorchModelParameters(task, input, features, shape, outputs, spec, state, null, null)
+        {
+            LabelScale = Meta(SavedModels.OutputScaleKey, 1f), LabelOffset = Meta(SavedModels.OutputOffsetKey, 0f),
+        };
+        var trainer = meta.TryGetValue("mllrsched.trainer", out var name) ? name : "Torch" + task + "Trainer";
+        return TorchPredictionTransformer.Create(new TorchPredictionTransformer.Parts(parameters, chain,
+            new VectorDataViewType(NumberDataViewType.Single, features), trainer));
     }
 
     private static TorchPredictionTransformer Restore(Microsoft.ML.Runtime.IHostEnvironment env, JsonElement step, ITransformer[] saved,

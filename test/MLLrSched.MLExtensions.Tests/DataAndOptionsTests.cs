@@ -136,6 +136,7 @@ public sealed class DataAndOptionsTests
         Assert.IsTrue(messages.Any(m => m.Kind == ChannelMessageKind.Warning && m.Message.Contains("training on 'cpu' instead", StringComparison.Ordinal)),
             string.Join(" | ", messages.Select(m => m.Message)));
         var start = messages.First(m => m.Message.Contains(" rows, ", StringComparison.Ordinal)).Message;
+        Console.WriteLine(start);
         StringAssert.Contains(start, " on cpu ");
         Assert.IsFalse(start.Contains("cuda", StringComparison.Ordinal), start);
 
@@ -156,8 +157,9 @@ public sealed class DataAndOptionsTests
             doc = doc[..begin] + "\n" + table + doc[end..];
             File.WriteAllText(Path.Combine(RepoRoot(), "docs", "mlnet.md"), doc);
         }
-        StringAssert.Contains(doc, "<!-- options:begin -->\n" + table + "<!-- options:end -->",
-            "docs/mlnet.md's option table differs from TorchOptionMapping.Markdown(); run the tests with MLLRSCHED_UPDATE_DOCS=1 to regenerate it");
+        Assert.IsTrue(doc.Contains("<!-- options:begin -->\n" + table + "<!-- options:end -->", StringComparison.Ordinal),
+            "docs/mlnet.md's option table (between <!-- options:begin --> and <!-- options:end -->) differs from TorchOptionMapping.Markdown(); " +
+            "run the tests with MLLRSCHED_UPDATE_DOCS=1 to regenerate it. Expected:\n" + table);
     }
 
     private static string RepoRoot()

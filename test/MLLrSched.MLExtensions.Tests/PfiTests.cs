@@ -56,6 +56,19 @@ public sealed class PfiTests
         var untyped = ml.MulticlassClassification.PermutationFeatureImportance(chain, chain.Transform(data), permutationCount: 2);
         AssertNoiseLast("multiclass (model)", new[] { "A", "B", "C", "Noise" }.Select(n => -untyped[n].MicroAccuracy.Mean).ToArray());
 
+        // A saved model: LoadWithTorch gives the step back as a Torch step, so PFI works on it as on ML.NET's own loaded models.
+        var path = Path.Combine(Path.GetTempPath(), $"mllrsched-pfi-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(chain, data.Schema, path);
+            var loaded = new MLContext(seed: 0).Model.LoadWithTorch(path, out _);
+            var step = TorchModelPersistence.TorchSteps(loaded).Single();
+            Assert.IsNotNull(step.Model.Network);
+            var fromDisk = ml.MulticlassClassification.PermutationFeatureImportance(loaded, loaded.Transform(data), permutationCount: 2);
+            AssertNoiseLast("multiclass (loaded)", new[] { "A", "B", "C", "Noise" }.Select(n => -fromDisk[n].MicroAccuracy.Mean).ToArray());
+        }
+        finally { File.Delete(path); }
+
         var binary = ml.BinaryClassification.Trainers.Torch("Flag", numberOfEpochs: 20, learningRate: 0.01).Fit(data);
         var b = ml.BinaryClassification.PermutationFeatureImportance(binary, binary.Transform(data), "Flag", permutationCount: 2);
         AssertNoiseLast("binary (typed)", b.Select(m => -m.AreaUnderRocCurve.Mean).ToArray());
