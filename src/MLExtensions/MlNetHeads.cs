@@ -55,15 +55,15 @@ internal static class MlNetHeads
         return Create<RegressionPredictionTransformer<LinearRegressionModelParameters>>(env, linear, trainSchema, output);
     }
 
-    /// <summary>ML.NET's TrainerInfo (its constructor is internal too): no normalisation required by ML.NET's rules (the
-    /// network gets whatever the pipeline gives it), no caching (the data is read once), validation supported.</summary>
+    /// <summary>ML.NET's TrainerInfo (its constructor is internal too): wants normalised features (as ML.NET's SDCA and
+    /// L-BFGS trainers say), no caching (the data is read once into memory), validation supported.</summary>
     public static TrainerInfo TrainerInfo()
     {
         var ctor = typeof(TrainerInfo).GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
             .OrderByDescending(c => c.GetParameters().Length).First();
         var args = ctor.GetParameters().Select(p => p.Name switch
         {
-            "normalization" => false,
+            "normalization" => true,
             "caching" => false,
             "supportValid" => true,
             _ => p.HasDefaultValue ? p.DefaultValue : (object?)false,

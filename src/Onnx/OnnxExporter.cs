@@ -1,4 +1,3 @@
-using System.Globalization;
 using Google.Protobuf;
 using MLLrSched.Backend.Modules;
 using Onnx;
@@ -335,7 +334,4 @@ public static class OnnxExporter
             return t;
         }
     }
-
-    /// <summary>Formats a shape for messages.</summary>
-    internal static string Show(IEnumerable<int> shape) => "[" + string.Join(", ", shape.Select(v => v.ToString(CultureInfo.InvariantCulture))) + "]";
 }

@@ -40,7 +40,9 @@ public sealed class OnnxExportTests
         var torch = TestEngine.Forward(spec, state, x, shape);
         long[] onnxShape = o.FlatInput ? [n, sample.Aggregate(1, (a, v) => a * v)] : shape;
         var ort = TestEngine.RunOnnx(onnx, o.InputName, x, onnxShape);
-        return TestEngine.MaxAbsDiff(torch, ort);
+        var diff = TestEngine.MaxAbsDiff(torch, ort);
+        Console.WriteLine($"max |engine − ONNX Runtime| = {diff:G3}: {spec.ToPyTorch().Replace("\n", " ")}");
+        return diff;
     }
 
     [TestMethod]
