@@ -11,7 +11,10 @@
 #   debian13-native   on a host whose C++ runtime is older than TorchSharp needs (Debian 12): inside a Debian 13 root
 #                     (tools/debian13.sh), the native engine built against Debian 13's libtorch 2.6, checked against
 #                     the torch-2.6 golden set and, live, against Debian 13's PyTorch 2.6
-#   debian13-torchsharp  the TorchSharp engine (0.107, libtorch 2.10) in the same root
+#   debian13-torchsharp  the TorchSharp engine (0.107, libtorch 2.10) in the same root: its own tests (the policy suite
+#                     included) and the ML.NET tests on it
+# Checks that are not test projects count as one test each: the package sample (samples/PackageConsumer/run.sh: packs
+# every package into a local feed and trains, saves, reloads and scores through them).
 # Settings: MLLRSCHED_TEST_FILTER (a dotnet test --filter expression for every project); MLLRSCHED_DEBIAN13=0 leaves
 # the Debian 13 legs out (they need root and Debian's mirror; a cold root takes ~2 minutes to build, then it is cached
 # under ~/.cache/mllrsched).
@@ -37,6 +40,17 @@ run_tests() {
   echo "${PIPESTATUS[0]}" >"$dir/$name.rc"
 }
 
+# run_check LEG NAME COMMAND...: a check that is not a test project; its last output line says what happened and its
+# exit status decides (one test in the count).
+run_check() {
+  local leg=$1 name=$2; shift 2
+  local dir="$results/$leg"
+  mkdir -p "$dir"
+  echo "[check] $name ($leg)"
+  if "$@" >"$dir/$name.log" 2>&1; then echo passed >"$dir/$name.check"; else echo "failed: $(tail -1 "$dir/$name.log")" >"$dir/$name.check"; fi
+  tail -1 "$dir/$name.log"
+}
+
 # leg_failed LEG NAME MESSAGE: a leg that could not run counts as one failure, with the reason.
 leg_failed() {
   mkdir -p "$results/$1"
@@ -51,6 +65,11 @@ for proj in "$root"/test/*/*.csproj; do
   grep -qxF "$name" "$skip_list" 2>/dev/null && continue
   run_tests host "$name" "$proj"
 done
+
+# The packages as a user gets them: packed into a local feed, consumed by samples/PackageConsumer (not project references).
+if ! grep -qxF MLLrSched.MLExtensions.Tests "$skip_list" 2>/dev/null; then
+  run_check host package-sample bash "$root/samples/PackageConsumer/run.sh"
+fi
 
 # ---- leg: host-mlnet6 (same tests, the other served Microsoft.ML)
 if ! grep -qxF MLLrSched.MLExtensions.Tests "$skip_list" 2>/dev/null; then
@@ -80,6 +99,14 @@ elif bash "$root/tools/debian13.sh" ensure >/dev/null 2>"$results/debian13-ensur
     leg_failed debian13-native build "the native shim did not build against Debian 13's libtorch: $(tail -3 "$results/debian13-native-build.log")"
   fi
   run_tests debian13-torchsharp MLLrSched.TorchSharp.Tests "$root/test/MLLrSched.TorchSharp.Tests/MLLrSched.TorchSharp.Tests.csproj"
+  # The ML.NET tests again, on the TorchSharp engine (built on the host, run in the root).
+  mlts="$root/artifacts/mlnet-ts"
+  if dotnet build "$root/test/MLLrSched.MLExtensions.Tests" -c Release --artifacts-path "$mlts" -p:MLLrSchedTestEngine=torchsharp \
+       -nologo -v quiet -clp:ErrorsOnly >"$results/mlnet-ts-build.log" 2>&1; then
+    run_tests debian13-torchsharp MLLrSched.MLExtensions.Tests "$mlts/bin/MLLrSched.MLExtensions.Tests/release/MLLrSched.MLExtensions.Tests.dll"
+  else
+    leg_failed debian13-torchsharp MLLrSched.MLExtensions.Tests "the ML.NET tests did not build for the TorchSharp engine: $(grep -m1 'error' "$results/mlnet-ts-build.log")"
+  fi
   unset RUNNER
 else
   leg_failed debian13 root "the Debian 13 root could not be made ($(tail -1 "$results/debian13-ensure.log")); set MLLRSCHED_DEBIAN13=0 to leave the TorchSharp and libtorch 2.6 legs out"

@@ -11,7 +11,8 @@ nothing wrong. Skipped tests are listed by reason, one line per distinct reason.
 Usage: test_summary.py RESULTS_DIR        (exit status 1 when anything failed or nothing ran)
 
 RESULTS_DIR holds one folder per leg; in it, per project NAME: NAME.trx (dotnet test's TRX logger), NAME.rc (the
-exit status of dotnet test) and NAME.log (its console output).
+exit status of dotnet test) and NAME.log (its console output); and per script check NAME.check (a check that is not a
+dotnet test project, e.g. the package sample): its one line, "passed" or "failed: why", counts as one test.
 """
 import collections
 import glob
@@ -65,6 +66,14 @@ def main():
     projects = 0
     for leg_dir in sorted(d for d in glob.glob(os.path.join(results, "*")) if os.path.isdir(d)):
         leg = os.path.basename(leg_dir)
+        for check in sorted(glob.glob(os.path.join(leg_dir, "*.check"))):
+            projects += 1
+            verdict = open(check).read().strip()
+            if verdict == "passed":
+                passed += 1
+            else:
+                failed += 1
+                problems["check failed"].append(f"{os.path.splitext(os.path.basename(check))[0]} ({leg}): {verdict.removeprefix('failed: ')}")
         names = sorted({os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(leg_dir, "*.rc"))})
         for name in names:
             projects += 1
@@ -82,6 +91,8 @@ def main():
     if problems.get("crashed"):
         n = len(problems["crashed"])
         print(f"{n} test host{'s' if n > 1 else ''} crashed: {', '.join(problems['crashed'])}")
+    for line in problems.get("check failed", []):
+        print(f"check failed: {line}")
     if problems.get("ran no test"):
         print(f"ran no test: {', '.join(problems['ran no test'])}")
     if projects == 0 or passed + failed == 0:

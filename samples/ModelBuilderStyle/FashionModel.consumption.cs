@@ -1,7 +1,6 @@
 // The consumption half ("FashionModel.consumption.cs"): input/output classes and Predict.
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLLrSched.MLExtensions;
 
 namespace FashionSample;
 
@@ -27,11 +26,12 @@ public partial class FashionModel
 
     public static string MLNetModelPath = Path.GetFullPath("FashionModel.mlnet");
 
-    // The one difference from Model Builder's code: LoadWithTorch instead of Load (the weights are in FashionModel.mlnet.torch.json).
+    // Exactly Model Builder's code: the Torch step is saved as ONNX inside the model file, so plain Load works and scoring
+    // needs neither libtorch nor MLLrSched.
     private static readonly Lazy<PredictionEngine<ModelInput, ModelOutput>> PredictEngine = new(() =>
     {
         var mlContext = new MLContext();
-        ITransformer mlModel = mlContext.Model.LoadWithTorch(MLNetModelPath, out _);
+        ITransformer mlModel = mlContext.Model.Load(MLNetModelPath, out _);
         return mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(mlModel);
     }, true);
 

@@ -2,7 +2,6 @@
 using FashionSample;
 using Microsoft.ML;
 using MLLrSched.Data;
-using MLLrSched.MLExtensions;
 
 var mlContext = new MLContext(seed: 0);
 mlContext.Log += (_, e) => { if (e.Source.StartsWith("TorchMulticlassTrainer") && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) Console.WriteLine(e.Message); };
@@ -21,7 +20,7 @@ var scored = ((IEnumerable<ITransformer>)model).ToArray();
 var metrics = mlContext.MulticlassClassification.Evaluate(new Microsoft.ML.Data.TransformerChain<ITransformer>(scored[..^1]).Transform(test));
 Console.WriteLine($"test accuracy {metrics.MicroAccuracy:F4}");
 
-mlContext.Model.SaveWithTorch(model, train.Schema, FashionModel.MLNetModelPath);
+mlContext.Model.Save(model, train.Schema, FashionModel.MLNetModelPath);
 var sample = Rows(FashionMnist.Load(train: false)).First();
 var prediction = FashionModel.Predict(sample);
 Console.WriteLine($"first test image: {sample.Label}, predicted {prediction.PredictedLabel} ({prediction.Score.Max():P1})");

@@ -6,6 +6,7 @@ var root = new RootCommand("mllrsched: PyTorch-exact learning-rate schedules and
 root.Subcommands.Add(ScheduleCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(LrFindCommand.Create());
+root.Subcommands.Add(ExportOnnxCommand.Create());
 try
 {
     var parse = root.Parse(args);

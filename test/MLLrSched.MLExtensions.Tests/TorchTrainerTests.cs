@@ -23,7 +23,7 @@ public sealed class TorchTrainerTests
         var test = FashionMnistData.Load(ml, train: false);
         var options = new TorchMulticlassTrainer.Options
         {
-            HiddenSizes = new[] { 256, 128 },
+            HiddenSizes = [256, 128],
             BatchSize = 128,
             NumberOfEpochs = 8,
             Optimizer = """{"type": "AdamW", "lr": 0.002, "weight_decay": 0.01}""",
@@ -36,6 +36,7 @@ public sealed class TorchTrainerTests
         Console.WriteLine($"Fashion-MNIST test: accuracy {metrics.MacroAccuracy:F4} macro, {metrics.MicroAccuracy:F4} micro, log-loss {metrics.LogLoss:F4}");
         Assert.IsTrue(metrics.MicroAccuracy >= 0.88, $"accuracy {metrics.MicroAccuracy:F4} < 0.88");
         Assert.IsTrue(log.Any(m => m.Contains("epoch 7: train_loss", StringComparison.Ordinal)), "progress reaches MLContext.Log: " + string.Join(" | ", log.Take(5)));
+        Assert.IsTrue(log.Any(m => m.Contains("60000 rows, 784 features, 10 classes, MLP on cpu", StringComparison.Ordinal)), "the start line: " + string.Join(" | ", log.Take(3)));
 
         // PredictedLabel is a key with the class names, so MapKeyToValue gives them back.
         var first = ml.Data.CreateEnumerable<Prediction>(scored, reuseRowObject: false).First();
@@ -72,10 +73,11 @@ public sealed class TorchTrainerTests
         var data = ml.Data.LoadFromEnumerable(rows);
 
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
-            ml.MulticlassClassification.Trainers.Torch(new() { LabelColumnName = "Missing" }).Fit(data));
+            ml.MulticlassClassification.Trainers.Torch(labelColumnName: "Missing").Fit(data));
         StringAssert.Contains(e.Message, "Could not find label column 'Missing'");
 
         e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.Torch().Fit(data));
+        StringAssert.Contains(e.Message, "Schema mismatch for label column 'Label': expected Key");
         StringAssert.Contains(e.Message, "Schema mismatch for label column 'Label': expected Key");
         StringAssert.Contains(e.Message, "got String");
 
@@ -88,12 +90,12 @@ public sealed class TorchTrainerTests
         StringAssert.Contains(e.Message, "Schema mismatch for label column 'Label': expected Boolean, got String");
 
         e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
-            ml.Regression.Trainers.Torch(new() { FeatureColumnName = "Nope", LabelColumnName = "Value" }).Fit(data));
+            ml.Regression.Trainers.Torch("Value", "Nope").Fit(data));
         StringAssert.Contains(e.Message, "Could not find feature column 'Nope'");
 
         // A variable-size vector is refused too: the network needs a fixed input width.
         e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
-            ml.MulticlassClassification.Trainers.Torch(new() { FeatureColumnName = "Tokens" }).Fit(
+            ml.MulticlassClassification.Trainers.Torch(featureColumnName: "Tokens").Fit(
                 ml.Transforms.Text.TokenizeIntoWords("Tokens", "Label").Append(ml.Transforms.Conversion.MapValueToKey("Label")).Fit(data).Transform(data)));
         StringAssert.Contains(e.Message, "Schema mismatch for feature column 'Tokens': expected known-size vector of Single, got Vector<String>");
     }
@@ -112,11 +114,11 @@ public sealed class TorchTrainerTests
         var data = ml.Data.LoadFromEnumerable(rows);
         var split = ml.Data.TrainTestSplit(data, 0.25, seed: 1);
 
-        var binary = ml.BinaryClassification.Trainers.Torch(new() { LabelColumnName = "Flag", HiddenSizes = new[] { 32 }, NumberOfEpochs = 10, Optimizer = """{"type": "Adam", "lr": 0.01}""" }).Fit(split.TrainSet);
+        var binary = ml.BinaryClassification.Trainers.Torch(new TorchBinaryTrainer.Options { LabelColumnName = "Flag", HiddenSizes = [32], NumberOfEpochs = 10, Optimizer = """{"type": "Adam", "lr": 0.01}""" }).Fit(split.TrainSet);
         var bm = ml.BinaryClassification.Evaluate(binary.Transform(split.TestSet), labelColumnName: "Flag");
         Assert.IsTrue(bm.AreaUnderRocCurve > 0.97, $"AUC {bm.AreaUnderRocCurve}");
 
-        var regression = ml.Regression.Trainers.Torch(new() { LabelColumnName = "Value", HiddenSizes = new[] { 32 }, NumberOfEpochs = 30, Optimizer = """{"type": "Adam", "lr": 0.01}""" }).Fit(split.TrainSet);
+        var regression = ml.Regression.Trainers.Torch(new TorchRegressionTrainer.Options { LabelColumnName = "Value", HiddenSizes = [32], NumberOfEpochs = 30, Optimizer = """{"type": "Adam", "lr": 0.01}""" }).Fit(split.TrainSet);
         var rm = ml.Regression.Evaluate(regression.Transform(split.TestSet), labelColumnName: "Value");
         Assert.IsTrue(rm.RSquared > 0.95, $"R² {rm.RSquared}");
     }
@@ -144,7 +146,7 @@ public sealed class TorchTrainerTests
         var data = ml.Data.LoadFromEnumerable(rows);
         TorchBinaryTrainer.Options Options(string? weight) => new()
         {
-            LabelColumnName = "Flag", ExampleWeightColumnName = weight, HiddenSizes = new[] { 16 }, NumberOfEpochs = 5,
+            LabelColumnName = "Flag", ExampleWeightColumnName = weight, HiddenSizes = [16], NumberOfEpochs = 5,
             Optimizer = """{"type": "Adam", "lr": 0.01}""",
         };
         double PositiveRate(ITransformer model) =>
@@ -175,6 +177,36 @@ public sealed class TorchTrainerTests
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         Assert.ThrowsExactly<OperationCanceledException>(() =>
-            ml.MulticlassClassification.Trainers.Torch(new() { CancellationToken = cts.Token }).Fit(input));
+            ml.MulticlassClassification.Trainers.Torch(new TorchMulticlassTrainer.Options { CancellationToken = cts.Token }).Fit(input));
+    }
+
+    public sealed class FlagPrediction
+    {
+        public bool PredictedLabel;
+        public float Probability;
+    }
+
+    [TestMethod]
+    public void MlNetWorkflow_CacheCheckpoint_CrossValidate_PredictionEnginesOnFourThreads()
+    {
+        var ml = new MLContext(seed: 0);
+        var data = Data.View(ml, 600);
+        var pipeline = ml.Transforms.NormalizeMinMax("Features").AppendCacheCheckpoint(ml)
+            .Append(ml.BinaryClassification.Trainers.Torch("Flag", numberOfEpochs: 8, learningRate: 0.01));
+        var folds = ml.BinaryClassification.CrossValidate(data, pipeline, numberOfFolds: 3, labelColumnName: "Flag");
+        Assert.AreEqual(3, folds.Count);
+        Assert.IsTrue(folds.All(f => f.Metrics.AreaUnderRocCurve > 0.95), string.Join(", ", folds.Select(f => f.Metrics.AreaUnderRocCurve)));
+
+        var model = pipeline.Fit(data);
+        var rows = Data.Rows(200, seed: 9);
+        var expected = ml.Model.CreatePredictionEngine<Data.Row, FlagPrediction>(model);
+        var want = rows.Select(r => expected.Predict(r).Probability).ToArray();
+        var got = new float[4][];
+        Parallel.For(0, 4, t =>
+        {
+            var engine = ml.Model.CreatePredictionEngine<Data.Row, FlagPrediction>(model);
+            got[t] = rows.Select(r => engine.Predict(r).Probability).ToArray();
+        });
+        foreach (var g in got) CollectionAssert.AreEqual(want, g);
     }
 }
