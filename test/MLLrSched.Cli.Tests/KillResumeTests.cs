@@ -1,46 +1,17 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
+using MLLrSched.Backend.Persistence;
 using MLLrSched.Torch;
-using MLLrSched.Torch.Serialization;
 
-namespace MLLrSched.Trainers.Tests.Training;
+namespace MLLrSched.Cli.Tests;
 
 /// <summary>
 /// The checkpoint promise end to end: <c>mllrsched train</c> is killed with SIGKILL (no chance to clean up — possibly in the
-/// middle of writing a checkpoint), resumed with <c>--resume</c>, killed again, resumed again; its final weights, EMA weights
-/// and metrics equal those of an uninterrupted run bit for bit.
+/// middle of writing a checkpoint), resumed with <c>--resume</c>, killed again, resumed again; its final weights, EMA weights,
+/// metrics.csv (every column but timing) and lr.csv equal those of an uninterrupted run, bit for bit.
 /// </summary>
 [TestClass]
 public class KillResumeTests
 {
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "MLLrSched.sln"))) return d.FullName;
-        throw new InvalidOperationException("MLLrSched.sln not found above the test assembly.");
-    }
-
-    private static string Cli()
-    {
-        var dll = Path.Combine(RepoRoot(), "src", "Cli", "bin", "Release", "net10.0", "mllrsched.dll");
-        if (!File.Exists(dll)) Assert.Fail($"{dll} is missing: build the solution in Release (tools/build.sh does).");
-        return dll;
-    }
-
-    private static void WriteData(string path, int rows, int seed)
-    {
-        var rng = new Random(seed);
-        var sb = new StringBuilder("f0,f1,f2,f3,f4,f5,f6,f7,f8,f9,label\n");
-        for (var r = 0; r < rows; r++)
-        {
-            var x = Enumerable.Range(0, 10).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
-            var label = (x[0] + x[1] > 0 ? 1 : 0) + (x[2] - x[3] > 0.3 ? 2 : 0);
-            sb.Append(string.Join(",", x.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))).Append(',').Append(label).Append('\n');
-        }
-        File.WriteAllText(path, sb.ToString());
-    }
-
     private const string Config = """
     {
       "seed": 3, "threads": 1,
@@ -56,85 +27,87 @@ public class KillResumeTests
     }
     """;
 
-    /// <summary>Runs the CLI; with <paramref name="killAtStep"/>, SIGKILLs it as soon as it reports that step.</summary>
-    private static (int ExitCode, bool Killed, string Output) Run(string dir, string outDir, string? resume, long? killAtStep)
+    internal static Dictionary<string, float[]> Weights(string file)
     {
-        var args = new List<string> { Cli(), "train", "--config", Path.Combine(dir, "config.json"), "--out", outDir };
-        if (resume != null) args.AddRange(["--resume", resume]);
-        var psi = new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        using var p = Process.Start(psi)!;
-        var output = new StringBuilder();
-        var killed = false;
-        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
-        p.BeginErrorReadLine();
-        string? line;
-        while ((line = p.StandardOutput.ReadLine()) != null)
-        {
-            lock (output) output.AppendLine(line);
-            if (killAtStep is { } k && line.StartsWith("step ", StringComparison.Ordinal)
-                && long.Parse(line.Split(' ')[1].Split('/')[0], CultureInfo.InvariantCulture) >= k)
-            {
-                p.Kill();   // SIGKILL on Linux
-                killed = true;
-                break;
-            }
-        }
-        if (!p.WaitForExit(120_000)) { p.Kill(); Assert.Fail("the CLI did not finish within 2 minutes:\n" + output); }
-        return (p.ExitCode, killed, output.ToString());
+        var b = NativeBackend.Instance;
+        using var scope = b.NewScope();
+        return StateFile.LoadStateDict(file, b).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloatArray());
     }
 
-    private static Dictionary<string, float[]> Load(string file)
+    internal static void AssertSameWeights(string a, string b)
     {
-        var sd = TorchFile.Load(file);
-        try { return sd.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>()); }
-        finally { foreach (var t in sd.Values) t.Dispose(); }
+        var expected = Weights(a);
+        var actual = Weights(b);
+        CollectionAssert.AreEqual(expected.Keys.ToArray(), actual.Keys.ToArray(), b);
+        foreach (var k in expected.Keys) CollectionAssert.AreEqual(expected[k], actual[k], $"{b}: '{k}' differs");
+    }
+
+    /// <summary>metrics.csv rows without the timing columns (samples_per_sec, elapsed_s).</summary>
+    internal static string[] MetricsWithoutTiming(string file)
+    {
+        var lines = File.ReadAllLines(file);
+        var header = lines[0].Split(',');
+        var keep = Enumerable.Range(0, header.Length).Where(i => header[i] is not ("samples_per_sec" or "elapsed_s")).ToArray();
+        return lines.Select(l => string.Join(",", keep.Select(i => l.Split(',')[i]))).ToArray();
+    }
+
+    internal static double[] Elapsed(string file)
+    {
+        var lines = File.ReadAllLines(file);
+        var i = Array.IndexOf(lines[0].Split(','), "elapsed_s");
+        return lines.Skip(1).Select(l => double.Parse(l.Split(',')[i], CultureInfo.InvariantCulture)).ToArray();
     }
 
     [TestMethod]
-    [Timeout(600_000, CooperativeCancellation = true)]
+    [Timeout(300_000, CooperativeCancellation = true)]
     public void KilledAndResumedRunEqualsUninterruptedRunBitForBit()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "mllrsched-kill-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            WriteData(Path.Combine(dir, "train.csv"), 600, 1);
-            WriteData(Path.Combine(dir, "test.csv"), 200, 2);
-            File.WriteAllText(Path.Combine(dir, "config.json"), Config);
+        using var w = new Workspace();
+        w.Data("train.csv", 600, 1);
+        w.Data("test.csv", 200, 2);
+        w.Write("config.json", Config);
 
-            var a = Path.Combine(dir, "uninterrupted");
-            var full = Run(dir, a, null, null);
-            Assert.AreEqual(0, full.ExitCode, full.Output);
+        var full = w.Train("--config", "config.json", "--out", "uninterrupted");
+        Assert.AreEqual(0, full.ExitCode, full.ToString());
 
-            var b = Path.Combine(dir, "killed");
-            var checkpoint = Path.Combine(b, "checkpoint.pt");
-            var first = Run(dir, b, null, killAtStep: 9);
-            Assert.IsTrue(first.Killed, "the first run was killed\n" + first.Output);
-            var second = Run(dir, b, checkpoint, killAtStep: 30);
-            Assert.IsTrue(second.Killed, "the resumed run was killed again\n" + second.Output);
-            StringAssert.Contains(second.Output, "resumed from");
-            var last = Run(dir, b, checkpoint, null);
-            Assert.AreEqual(0, last.ExitCode, last.Output);
+        var first = Cli.Run(w.Dir, ["train", "--config", "config.json", "--out", "killed"], l => Cli.StepOf(l) >= 9);
+        Assert.IsTrue(first.Stopped, "the first run was killed\n" + first);
+        // A write killed half-way leaves a temporary file; the next start removes it (plant one to be sure there is one).
+        var planted = w["killed/.checkpoint.pt.0123456789abcdef0123456789abcdef.tmp"];
+        File.WriteAllText(planted, "torn");
+        var second = Cli.Run(w.Dir, ["train", "--out", "killed", "--resume"], l => Cli.StepOf(l) >= 30);
+        Assert.IsTrue(second.Stopped, "the resumed run was killed again\n" + second);
+        StringAssert.Contains(second.Output, "resuming from");
+        Assert.IsFalse(File.Exists(planted), "the temporary file of an interrupted write is removed at the next start\n" + second);
+        var last = Cli.Run(w.Dir, "train", "--config", "config.json", "--out", "killed", "--resume", w["killed/checkpoint.pt"]);
+        Assert.AreEqual(0, last.ExitCode, last.ToString());
 
-            foreach (var file in new[] { "model.pt", "ema_model.pt" })
-            {
-                var expected = Load(Path.Combine(a, file));
-                var actual = Load(Path.Combine(b, file));
-                CollectionAssert.AreEqual(expected.Keys.ToArray(), actual.Keys.ToArray(), file);
-                foreach (var k in expected.Keys) CollectionAssert.AreEqual(expected[k], actual[k], $"{file} '{k}' differs after kill -9 and resume");
-            }
-            var summaryA = File.ReadAllText(Path.Combine(a, "summary.json"));
-            var summaryB = File.ReadAllText(Path.Combine(b, "summary.json"));
-            string Line(string s, string key) => s.Split('\n').First(l => l.Contains($"\"{key}\""));
-            Assert.AreEqual(Line(summaryA, "test_accuracy"), Line(summaryB, "test_accuracy"));
+        foreach (var file in new[] { "model.pt", "ema_model.pt" }) AssertSameWeights(w[$"uninterrupted/{file}"], w[$"killed/{file}"]);
+        // metrics.csv: one run's history, each row exactly as the uninterrupted run wrote it (loss intervals spanning
+        // a kill included), and training time carried over.
+        CollectionAssert.AreEqual(MetricsWithoutTiming(w["uninterrupted/metrics.csv"]), MetricsWithoutTiming(w["killed/metrics.csv"]));
+        var elapsed = Elapsed(w["killed/metrics.csv"]);
+        for (var i = 1; i < elapsed.Length; i++) Assert.IsTrue(elapsed[i] >= elapsed[i - 1], $"elapsed_s goes back at row {i + 1}: {elapsed[i - 1]} → {elapsed[i]}");
+        CollectionAssert.AreEqual(File.ReadAllLines(w["uninterrupted/lr.csv"]), File.ReadAllLines(w["killed/lr.csv"]), "lr.csv");
+        StringAssert.Contains(File.ReadAllText(w["killed/summary.json"]), "\"status\": \"completed\"");
+    }
 
-            // The metrics file holds every step exactly once, the re-run steps trimmed on resume.
-            var steps = File.ReadAllLines(Path.Combine(b, "metrics.csv")).Skip(1).Where(l => l.StartsWith("step,"))
-                .Select(l => long.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
-            var expectedSteps = File.ReadAllLines(Path.Combine(a, "metrics.csv")).Skip(1).Where(l => l.StartsWith("step,"))
-                .Select(l => long.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
-            CollectionAssert.AreEqual(expectedSteps, steps);
-        }
-        finally { Directory.Delete(dir, true); }
+    [TestMethod]
+    [Timeout(300_000, CooperativeCancellation = true)]
+    public void ResumeFromAnEpochEndCheckpointWritesNoPartialOrNaNRows()
+    {
+        using var w = new Workspace();
+        // Checkpoints at epoch ends only, and enough rows that the two epochs left outlast the kill.
+        w.Standard(Configs.With(Configs.With(Configs.Small, "checkpoint_every_n_steps", "0"), "log_every_n_steps", "20"), rows: 3000);
+        Assert.AreEqual(0, w.Train("--config", "config.json", "--out", "a").ExitCode);
+        var killed = Cli.Run(w.Dir, ["train", "--config", "config.json", "--out", "b"], l => l.StartsWith("epoch 1 done", StringComparison.Ordinal));
+        Assert.IsTrue(killed.Stopped, killed.ToString());
+        StringAssert.Contains(File.ReadAllText(w["b/summary.json"]), "\"running\"", "killed while training");
+        var resumed = w.Train("--out", "b", "--resume");
+        Assert.AreEqual(0, resumed.ExitCode, resumed.ToString());
+        var rows = MetricsWithoutTiming(w["b/metrics.csv"]);
+        Assert.IsFalse(rows.Any(r => r.Contains("NaN", StringComparison.Ordinal)), "no NaN rows:\n" + string.Join("\n", rows));
+        CollectionAssert.AreEqual(MetricsWithoutTiming(w["a/metrics.csv"]), rows);
+        AssertSameWeights(w["a/model.pt"], w["b/model.pt"]);
     }
 }
