@@ -213,23 +213,24 @@ internal sealed class TrainSession : IDisposable
             return [];
         }
         RunConfig recorded;
+        ResumeRules.Recorded saved;
         try
         {
-            var (text, baseDir, path) = ResumeRules.ReadRecord(record);
+            saved = ResumeRules.ReadRecord(record);
+            var (text, baseDir, path) = (saved.Text, saved.BaseDirectory, saved.Path);
             recorded = ResumeRules.ParseRecorded(text, baseDir);
             if (_cfg == null)
             {
                 _cfg = recorded;
                 _configPath = path;
                 Note($"using the config recorded in the checkpoint{(path != null ? $" (read from {path})" : "")}");
-                return [];
             }
         }
         catch (Exception x) when (x is JsonException or ArgumentException)
         {
             throw new CliException(ExitCodes.InvalidInput, $"--resume: the config recorded in {checkpoint} cannot be read ({x.Message}); give the run's --config.");
         }
-        var changes = ResumeRules.Compare(recorded, _cfg);
+        var changes = ResumeRules.Compare(recorded, _cfg).Concat(ResumeRules.CompareData(saved.DataFiles, _cfg)).ToList();
         var refused = changes.Where(c => !c.Allowed).ToList();
         if (refused.Count > 0)
             throw new CliException(ExitCodes.Refused,

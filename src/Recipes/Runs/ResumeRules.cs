@@ -121,18 +121,61 @@ public static class ResumeRules
     public static RunConfig ParseRecorded(string text, string? baseDirectory) =>
         RunConfig.Parse(text, baseDirectory, "The config recorded in the checkpoint");
 
-    /// <summary>What a checkpoint records about its config: the text, the folder its relative paths resolve against and
-    /// the file it was read from, as one JSON string.</summary>
-    public static string Record(RunConfig config, string? path) => JsonSerializer.Serialize(new Dictionary<string, string?>
+    /// <summary>What a checkpoint records about its config: the text, the folder its relative paths resolve against,
+    /// the file it was read from, and a fingerprint (size and 64-bit hash) of every data file, as one JSON string.</summary>
+    public static string Record(RunConfig config, string? path) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
-        ["text"] = config.SourceText, ["base_directory"] = config.BaseDirectory, ["path"] = path,
+        ["text"] = config.SourceText, ["base_directory"] = config.BaseDirectory, ["path"] = path, ["data_files"] = Fingerprints(config),
     });
+
+    /// <summary>A recorded config.</summary>
+    /// <param name="Text">The config's text.</param>
+    /// <param name="BaseDirectory">The folder its relative paths resolve against.</param>
+    /// <param name="Path">The file it was read from.</param>
+    /// <param name="DataFiles">Data file → fingerprint, or null when not recorded.</param>
+    public sealed record Recorded(string Text, string? BaseDirectory, string? Path, IReadOnlyDictionary<string, string>? DataFiles);
 
     /// <summary>Reads what <see cref="Record"/> wrote.</summary>
     /// <exception cref="JsonException">Not such a record.</exception>
-    public static (string Text, string? BaseDirectory, string? Path) ReadRecord(string record)
+    public static Recorded ReadRecord(string record)
     {
-        var d = JsonSerializer.Deserialize<Dictionary<string, string?>>(record) ?? throw new JsonException("empty record");
-        return (d.TryGetValue("text", out var t) && t != null ? t : throw new JsonException("no 'text'"), d.GetValueOrDefault("base_directory"), d.GetValueOrDefault("path"));
+        using var doc = JsonDocument.Parse(record);
+        var r = doc.RootElement;
+        string? Str(string key) => r.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        var files = r.TryGetProperty("data_files", out var f) && f.ValueKind == JsonValueKind.Object
+            ? f.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "")
+            : null;
+        return new Recorded(Str("text") ?? throw new JsonException("no 'text'"), Str("base_directory"), Str("path"), files);
+    }
+
+    /// <summary>Each data file of <paramref name="config"/> → "BYTES bytes, xxhash64 HEX".</summary>
+    public static Dictionary<string, string> Fingerprints(RunConfig config)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in config.DataFiles())
+        {
+            try
+            {
+                using var s = File.OpenRead(file);
+                var hash = new System.IO.Hashing.XxHash64();
+                hash.Append(s);
+                result[file] = $"{s.Length} bytes, xxhash64 {hash.GetCurrentHashAsUInt64():x16}";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { result[file] = "unreadable"; }
+        }
+        return result;
+    }
+
+    /// <summary>Data files whose contents differ from the fingerprints a checkpoint recorded (a changed, added or removed
+    /// file), as refused changes.</summary>
+    public static IReadOnlyList<ResumeChange> CompareData(IReadOnlyDictionary<string, string>? recorded, RunConfig now)
+    {
+        if (recorded == null) return [];
+        var current = Fingerprints(now);
+        return recorded.Keys.Union(current.Keys).Order(StringComparer.Ordinal)
+            .Where(f => recorded.GetValueOrDefault(f) != current.GetValueOrDefault(f))
+            .Select(f => new ResumeChange($"data file {f}", recorded.GetValueOrDefault(f), current.GetValueOrDefault(f), false,
+                "the data's contents changed since the checkpoint was written; the run's data order and samples would differ"))
+            .ToList();
     }
 }

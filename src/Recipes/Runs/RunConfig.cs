@@ -227,6 +227,25 @@ public sealed record RunConfig
     /// <summary>Resolves a path from the config against <see cref="BaseDirectory"/>.</summary>
     public string ResolvePath(string path) => Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(BaseDirectory, path));
 
+    /// <summary>The data files the config reads (those that exist), with resolved paths: the four IDX files of
+    /// Fashion-MNIST, or the CSV files.</summary>
+    public IReadOnlyList<string> DataFiles()
+    {
+        var files = new List<string>();
+        if (Data.Type == "fashion-mnist")
+        {
+            var dir = Data.Directory == null ? FashionMnist.DefaultDirectory : ResolvePath(Data.Directory);
+            foreach (var name in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
+                if (new[] { name + ".gz", name }.Select(n => Path.Combine(dir, n)).FirstOrDefault(File.Exists) is { } f) files.Add(f);
+        }
+        else
+        {
+            foreach (var p in new[] { Data.Train, Data.Test, Data.Validation is "split" or "test" or "none" ? null : Data.Validation })
+                if (p != null && File.Exists(ResolvePath(p))) files.Add(ResolvePath(p));
+        }
+        return files.Distinct().ToArray();
+    }
+
     /// <summary>Loads the training, validation and test sets as the data section says.</summary>
     /// <exception cref="FileNotFoundException">A data file is missing (named).</exception>
     public (InMemoryDataset Train, InMemoryDataset? Validation, InMemoryDataset? Test) LoadData()
