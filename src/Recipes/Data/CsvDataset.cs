@@ -51,26 +51,50 @@ public static class CsvDataset
         string[]? header = null;
         var rows = new List<string[]>();
         var lines = new List<int>();
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{path}: cannot be read: {e.Message}", e);
+        }
+        // Line numbers as an editor shows them: from the parser's character offsets, so blank lines and line breaks
+        // inside quoted fields are counted (the parser's own row counters count neither consistently).
+        var newlines = new List<int>();
+        for (var i = 0; i < text.Length; i++)
+            if (text[i] == '\n') newlines.Add(i);
+        int LineAt(long offset)
+        {
+            var k = newlines.BinarySearch((int)Math.Min(offset, int.MaxValue));
+            return 1 + (k >= 0 ? k : ~k);
+        }
+        long StartOfNext(long consumed)
+        {
+            while (consumed < text.Length && text[(int)consumed] is '\r' or '\n') consumed++;
+            return consumed;
+        }
+        long previous = 0;
         try
         {
-            using var reader = new StreamReader(path);
-            using var csv = new CsvReader(reader, config);
+            using var csv = new CsvReader(new StringReader(text), config);
             if (options.HasHeader)
             {
                 if (!csv.Read()) throw new InvalidDataException($"{path}: the file is empty.");
                 csv.ReadHeader();
                 header = csv.HeaderRecord;
+                previous = csv.Parser.CharCount;
             }
             while (csv.Read())
             {
                 rows.Add(csv.Parser.Record!);
-                lines.Add(csv.Parser.Row);
+                lines.Add(LineAt(StartOfNext(previous)));
+                previous = csv.Parser.CharCount;
             }
         }
         catch (CsvHelperException e)
         {
-            var p = e.Context?.Parser;
-            var at = p == null ? "" : p.RawRow > p.Row ? $", lines {p.Row}–{p.RawRow}" : $", line {p.Row}";
+            var first = LineAt(StartOfNext(previous));
+            var last = e.Context?.Parser is { } p ? LineAt(Math.Max(p.CharCount - 1, 0)) : first;
+            var at = last > first ? $", lines {first}–{last}" : $", line {first}";
             var what = e is BadDataException
                 ? "broken quoting: a field has a '\"' that is never closed or is not doubled (write \"\" for a quote inside a quoted field)"
                 : e.Message.Split('\n')[0].Trim();

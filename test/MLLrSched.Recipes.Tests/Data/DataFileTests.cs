@@ -86,7 +86,7 @@ public class DataFileTests
             var e = Assert.ThrowsExactly<InvalidDataException>(() => CsvDataset.Load(path));
             StringAssert.Contains(e.Message, "line 3, column 'b': 'oops' is not a finite number");
             var m = Assert.ThrowsExactly<InvalidDataException>(() => CsvDataset.Load(path, new CsvOptions { LabelColumn = "target" }));
-            StringAssert.Contains(m.Message, "no column 'target'. Columns: a, b, label");
+            StringAssert.Contains(m.Message, "no label column 'target'. Columns: a, b, label");
         }
         finally { File.Delete(path); }
     }
