@@ -34,7 +34,8 @@ internal static class Errors
                 return (training ? ExitCodes.Failed : ExitCodes.InvalidInput, $"permission denied: {e.Message}");
             case IOException io:
                 var full = io.HResult == 28 || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
-                return (training ? ExitCodes.Failed : ExitCodes.InvalidInput,
+                // A full disk is the machine's failure whenever it happens; other I/O errors before training concern the input.
+                return (training || full ? ExitCodes.Failed : ExitCodes.InvalidInput,
                     (full ? "the disk is full: " : "I/O error: ") + io.Message + (training ? " The last checkpoint is intact; free space or fix the cause, then --resume." : ""));
             default:
                 return (ExitCodes.InternalError, $"internal error (a bug): {e.GetType().Name}: {e.Message}");
