@@ -154,6 +154,16 @@ public class ErrorTests
         var help = Cli.Run(w.Dir, "--help");
         Assert.AreEqual(0, help.ExitCode);
         foreach (var code in new[] { "  0  ", "  1  ", "  2  ", "  3  ", "  4  ", "  5  ", "130  ", "143  " }) StringAssert.Contains(help.Stdout, code);
+        // docs/trainer.md's table has every code --help lists.
+        var docs = File.ReadAllText(Path.Combine(Cli.RepoRoot(), "docs", "trainer.md"));
+        foreach (var line in help.Stdout.Split('\n').SkipWhile(l => !l.Contains("Exit codes:", StringComparison.Ordinal)).Skip(1))
+        {
+            var t = line.Trim();
+            if (t.Length == 0 || !char.IsDigit(t[0])) break;
+            var code = t.Split(' ')[0];
+            Assert.IsTrue(docs.Contains($"| {code} |", StringComparison.Ordinal) || docs.Contains($" {code},", StringComparison.Ordinal) || docs.Contains($", {code} |", StringComparison.Ordinal),
+                $"docs/trainer.md documents exit code {code}");
+        }
         var trainHelp = Cli.Run(w.Dir, "train", "--help");
         StringAssert.Contains(trainHelp.Stdout, "--overwrite");
         StringAssert.Contains(trainHelp.Stdout, "Exit codes:");
