@@ -37,6 +37,10 @@ internal static class Errors
                 // A full disk is the machine's failure whenever it happens; other I/O errors before training concern the input.
                 return (training || full ? ExitCodes.Failed : ExitCodes.InvalidInput,
                     (full ? "the disk is full: " : "I/O error: ") + io.Message + (training ? " The last checkpoint is intact; free space or fix the cause, then --resume." : ""));
+            // An engine's own allocation failure (libtorch's "DefaultCPUAllocator: can't allocate memory", CUDA's "out of
+            // memory") comes as the engine's exception type, which the CLI does not name.
+            case { Message: var m } when m.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase) || m.Contains("out of memory", StringComparison.OrdinalIgnoreCase):
+                return (ExitCodes.Failed, "out of memory: " + m.Split('\n')[0] + " Use a smaller batch_size or model" + (training ? "; --resume continues from the last checkpoint." : "."));
             default:
                 return (ExitCodes.InternalError, $"internal error (a bug): {e.GetType().Name}: {e.Message}");
         }

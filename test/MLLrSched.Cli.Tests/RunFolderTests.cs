@@ -128,6 +128,24 @@ public class RunFolderTests
     }
 
     [TestMethod]
+    public void ASignalBeforeTrainingEndsTheProcessWithoutWritingAnything()
+    {
+        using var w = new Workspace();
+        w.Data("train.csv", 150_000, 1);   // a few seconds of loading
+        w.Data("test.csv", 100, 2);
+        w.Write("config.json", Configs.Small);
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = w.Dir };
+        foreach (var a in new[] { Cli.Dll(), "train", "--config", "config.json", "--out", "run" }) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        Thread.Sleep(700);
+        Cli.Signal(p, "TERM");
+        Assert.IsTrue(p.WaitForExit(60_000));
+        Assert.AreEqual(143, p.ExitCode, stderr.Result);
+        Assert.IsFalse(Directory.Exists(w["run"]), "nothing was written");
+    }
+
+    [TestMethod]
     public void OutputPathsThatAreFilesAreRefusedBeforeAnythingIsRead()
     {
         using var w = new Workspace();

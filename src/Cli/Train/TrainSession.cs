@@ -38,6 +38,7 @@ internal sealed class TrainSession : IDisposable
     private InMemoryDataset _train = null!;
     private InMemoryDataset? _validation, _test;
     private long? _resumedFrom;
+    private LrLog? _lrLog;
 
     public TrainSession(TrainArgs args) => _a = args;
 
@@ -152,7 +153,7 @@ internal sealed class TrainSession : IDisposable
         var policies = new IStepPolicy[]
         {
             new RunRecordPolicy(record, ClaimFolder),
-            new LrLog(_folder.PathOf(RunCharts.LrFileName), Note),
+            _lrLog = new LrLog(_folder.PathOf(RunCharts.LrFileName), Note),
         };
         _trainer = new Trainer(_model, task, options, policies: policies);
         if (_trainer.Warning is { } w) Note(w);
@@ -470,6 +471,7 @@ internal sealed class TrainSession : IDisposable
         if (code == ExitCodes.InternalError && Errors.WriteDetails(e, _folder!.FullPath) is { } details)
             message += $" Details: {details}. Please report it.";
         Console.Error.WriteLine("error: " + message);
+        try { _lrLog?.Dispose(); } catch (IOException) { }   // its buffered rows, for the chart
         var hasCheckpoint = File.Exists(_folder!.PathOf("checkpoint.pt"));
         try
         {
