@@ -27,7 +27,7 @@ internal static class ExportOnnxCommand
         var step = new Option<int?>("--step") { Description = "For an ML.NET model with several Torch steps: which one (0-based)." };
         var imageShape = new Option<string?>("--image-shape") { Description = "For a CNN state_dict: the input image as C,H,W (default: the config's)." };
         var flatInput = new Option<bool>("--flat-input") { Description = "Take flat feature vectors [N, C·H·W] (as ML.NET columns are) instead of images [N, C, H, W]." };
-        var cmd = new Command("export-onnx", "Write a saved model's network as an ONNX model (opset 17, input 'input' [N, ...], output 'output' [N, outputs]).\n\n" + ExitCodes.Table)
+        var cmd = new Command("export-onnx", "Write a saved model's network as an ONNX model (opset 17, input 'input' [N, ...], output 'output' [N, outputs]).")
         {
             model, config, output, step, imageShape, flatInput,
         };

@@ -43,7 +43,7 @@ internal static class LrFindCommand
 
         var cmd = new Command("lr-find",
             "LR range test: sweep the learning rate over a number of steps on a model and data, stop on divergence, " +
-            "restore the weights, plot loss against lr and suggest a learning rate.\n\n" + ExitCodes.Table)
+            "restore the weights, plot loss against lr and suggest a learning rate.")
         {
             config, data, subset, task, labelColumn, model, hidden, optimizer, startLr, endLr, steps, stepMode, batchSize,
             accumulation, beta, diverge, seed, device, output, engine, quiet,

@@ -36,7 +36,7 @@ internal static class ScheduleCommand
         var title = new Option<string?>("--title") { Description = "Chart title (default: the schedule type)." };
         var logY = new Option<bool>("--log-y") { Description = "Charts: logarithmic lr axis." };
 
-        var cmd = new Command("schedule", "Print a schedule's values per step as CSV (step,lr[,momentum]) or draw it as SVG or PNG.\n\n" + ExitCodes.Table)
+        var cmd = new Command("schedule", "Print a schedule's values per step as CSV (step,lr[,momentum]) or draw it as SVG or PNG.")
         {
             lr, spec, steps, metrics, format, output, momentum, weightDecay, adam, title, logY,
         };

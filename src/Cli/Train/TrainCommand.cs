@@ -47,8 +47,7 @@ internal static class TrainCommand
         var engine = new Option<string?>("--engine") { Description = "The engine: native or torchsharp (default: the config's \"engine\", else the one shipped)." };
         var quiet = new Option<bool>("--quiet") { Description = "Only notes, errors and the final summary." };
         var cmd = new Command("train",
-            "Train a model as the config says; write metrics, per-step lr, checkpoint, weights, charts (SVG and PNG) and summary.json to --out.\n\n" +
-            ExitCodes.Table)
+            "Train a model as the config says; write metrics, per-step lr, checkpoint, weights, charts (SVG and PNG) and summary.json to --out.")
         {
             config, output, resume, overwrite, init, engine, quiet,
         };
