@@ -165,8 +165,9 @@ internal sealed class RunFolder : IDisposable
     /// </summary>
     /// <param name="mode">How the run uses the folder.</param>
     /// <param name="forkFrom">For <see cref="FolderMode.Fork"/>: the folder of the checkpoint being continued.</param>
+    /// <param name="overwrite">For <see cref="FolderMode.Fork"/>: archive a run the folder holds first.</param>
     /// <exception cref="CliException">The folder cannot be created or locked, or changed meanwhile.</exception>
-    public IReadOnlyList<string> Claim(FolderMode mode, string? forkFrom)
+    public IReadOnlyList<string> Claim(FolderMode mode, string? forkFrom, bool overwrite = false)
     {
         var notes = new List<string>();
         var before = Files.ToArray();
@@ -183,7 +184,7 @@ internal sealed class RunFolder : IDisposable
                 throw new CliException(ExitCodes.Refused, $"'{FullPath}' is in use by another mllrsched process ({OtherProcess(FullPath) ?? "pid unknown"}); wait for it to finish, or choose another --out.");
             }
             Refresh();
-            if (mode is FolderMode.New or FolderMode.Fork && HoldsRun)
+            if ((mode == FolderMode.New || mode == FolderMode.Fork && !overwrite) && HoldsRun)
                 throw new CliException(ExitCodes.Refused, $"'{FullPath}' now holds {DescribeRun()}, written while this run was starting; nothing was changed. Choose another --out.");
             if (!Files.SequenceEqual(before))
                 throw new CliException(ExitCodes.Refused, $"'{FullPath}' changed while this run was starting (another process?); nothing was changed. Check the folder and start again.");
@@ -204,6 +205,7 @@ internal sealed class RunFolder : IDisposable
                         notes.Add($"the run had ended ({s.Status}); its final files ({string.Join(", ", endings)}) were moved to {Archive(endings, $"{s.Status}-step{s.Steps}")}");
                     break;
                 case FolderMode.Fork:
+                    if (HoldsRun) notes.Add($"--overwrite: moved the previous run's files to {Archive(Files, Summary?.Status ?? "run")}");
                     foreach (var name in new[] { "metrics.csv", "lr.csv" })
                     {
                         var source = Path.Combine(forkFrom!, name);

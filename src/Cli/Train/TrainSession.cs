@@ -341,7 +341,7 @@ internal sealed class TrainSession : IDisposable
     /// <summary>Called by <see cref="RunRecordPolicy"/> once the trainer's own checks have passed.</summary>
     private void ClaimFolder()
     {
-        var notes = _folder!.Claim(_mode, _mode == FolderMode.Fork ? Path.GetDirectoryName(_checkpointToLoad) : null);
+        var notes = _folder!.Claim(_mode, _mode == FolderMode.Fork ? Path.GetDirectoryName(_checkpointToLoad) : null, _a.Overwrite);
         foreach (var n in notes) Note(n);
         AtomicFile.WriteAllText(_folder.PathOf("config.json"), _cfg.SourceText.EndsWith('\n') ? _cfg.SourceText : _cfg.SourceText + "\n");
         _summary["status"] = "running";
