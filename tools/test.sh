@@ -12,7 +12,7 @@
 #                     (tools/debian13.sh), the native engine built against Debian 13's libtorch 2.6, checked against
 #                     the torch-2.6 golden set and, live, against Debian 13's PyTorch 2.6
 #   debian13-torchsharp  the TorchSharp engine (0.107, libtorch 2.10) in the same root: its own tests (the policy suite
-#                     included) and the ML.NET tests on it
+#                     included), the ML.NET tests and the CLI's tests on it
 # Checks that are not test projects count as one test each: the package sample (samples/PackageConsumer/run.sh: packs
 # every package into a local feed and trains, saves, reloads and scores through them).
 # Settings: MLLRSCHED_TEST_FILTER (a dotnet test --filter expression for every project); MLLRSCHED_DEBIAN13=0 leaves
@@ -106,6 +106,15 @@ elif bash "$root/tools/debian13.sh" ensure >/dev/null 2>"$results/debian13-ensur
     run_tests debian13-torchsharp MLLrSched.MLExtensions.Tests "$mlts/bin/MLLrSched.MLExtensions.Tests/release/MLLrSched.MLExtensions.Tests.dll"
   else
     leg_failed debian13-torchsharp MLLrSched.MLExtensions.Tests "the ML.NET tests did not build for the TorchSharp engine: $(grep -m1 'error' "$results/mlnet-ts-build.log")"
+  fi
+  # The CLI with the TorchSharp engine, and its tests (kill -9 and resume bit for bit, every error path) against it.
+  clits="$root/artifacts/cli-ts"
+  if dotnet build "$root/src/Cli" -c Release --artifacts-path "$clits" -p:MLLrSchedCliEngine=torchsharp -nologo -v quiet -clp:ErrorsOnly >"$results/cli-ts-build.log" 2>&1 &&
+     dotnet build "$root/test/MLLrSched.Cli.Tests" -c Release --artifacts-path "$clits" -p:MLLrSchedTestEngine=torchsharp -nologo -v quiet -clp:ErrorsOnly >>"$results/cli-ts-build.log" 2>&1; then
+    RUNNER="$RUNNER env MLLRSCHED_CLI_DLL=$clits/bin/MLLrSched.Cli/release/mllrsched.dll" \
+      run_tests debian13-torchsharp MLLrSched.Cli.Tests "$clits/bin/MLLrSched.Cli.Tests/release/MLLrSched.Cli.Tests.dll"
+  else
+    leg_failed debian13-torchsharp MLLrSched.Cli.Tests "the CLI or its tests did not build for the TorchSharp engine: $(grep -m1 'error' "$results/cli-ts-build.log")"
   fi
   unset RUNNER
 else

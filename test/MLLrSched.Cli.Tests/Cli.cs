@@ -24,9 +24,15 @@ public static class Cli
         throw new InvalidOperationException("MLLrSched.sln not found above the test assembly.");
     }
 
+    /// <summary>The engine these tests (and the CLI built with them) run on.</summary>
+    public static string Engine { get; } = typeof(Cli).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "MLLrSchedTestEngine").Value!;
+
+    /// <summary>The CLI under test: MLLRSCHED_CLI_DLL, else the solution's Release build.</summary>
     public static string Dll()
     {
-        var dll = Path.Combine(RepoRoot(), "src", "Cli", "bin", "Release", "net10.0", "mllrsched.dll");
+        var dll = Environment.GetEnvironmentVariable("MLLRSCHED_CLI_DLL") is { Length: > 0 } given ? given
+            : Path.Combine(RepoRoot(), "src", "Cli", "bin", "Release", "net10.0", "mllrsched.dll");
         if (!File.Exists(dll)) Assert.Fail($"{dll} is missing: build the solution in Release (tools/build.sh does).");
         return dll;
     }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using MLLrSched.Backend.Persistence;
-using MLLrSched.Torch;
+using MLLrSched.Backend.Engines;
 
 namespace MLLrSched.Cli.Tests;
 
@@ -29,7 +29,7 @@ public class KillResumeTests
 
     internal static Dictionary<string, float[]> Weights(string file)
     {
-        var b = NativeBackend.Instance;
+        var b = EngineRegistry.Load(Cli.Engine).Backend;
         using var scope = b.NewScope();
         return StateFile.LoadStateDict(file, b).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloatArray());
     }
