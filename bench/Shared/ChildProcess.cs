@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 
-namespace MLLrSched.Bench.Trainer;
+namespace MLLrSched.Bench;
 
 /// <summary>
 /// Runs one measurement in a fresh process — this benchmark's own executable (child modes) or torch_train.py — with
@@ -44,20 +44,38 @@ internal static class ChildProcess
         ? new[] { typeof(ChildProcess).Assembly.Location }
         : Array.Empty<string>();
 
-    public static JsonElement? PyTorch(BenchOptions o, string mode, IEnumerable<string> args)
+    /// <summary>Runs torch_train.py with <paramref name="args"/> and <paramref name="threads"/> threads under
+    /// <paramref name="python"/>; returns its JSON result, or null (said on the console) when it failed.</summary>
+    public static JsonElement? PyTorch(string python, int threads, string mode, IEnumerable<string> args)
     {
         var all = new List<string> { Path.Combine(AppContext.BaseDirectory, "torch_train.py") };
         all.AddRange(args);
         all.Add("--threads");
-        all.Add(o.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var r = Run(o.Python, all, mode, "PyTorch");
+        all.Add(threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var r = Run(python, all, mode, "PyTorch");
         if (r is { } root)
         {
             TorchVersion = root.GetProperty("torch_version").GetString() ?? "?";
-            var threads = root.GetProperty("threads").GetInt32();
-            if (threads != o.Threads) Console.WriteLine($"warning: PyTorch ran with {threads} threads, not {o.Threads}");
+            var ran = root.GetProperty("threads").GetInt32();
+            if (ran != threads) Console.WriteLine($"warning: PyTorch ran with {ran} threads, not {threads}");
         }
         return r;
+    }
+
+    /// <summary>The torch version <paramref name="python"/> imports (e.g. "2.6.0"), or "?".</summary>
+    public static string PythonTorchVersion(string python)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "-c", "import torch; print(torch.__version__)" }) psi.ArgumentList.Add(a);
+            using var proc = Process.Start(psi)!;
+            var output = proc.StandardOutput.ReadToEnd().Trim();
+            proc.WaitForExit();
+            if (proc.ExitCode == 0 && output.Length > 0) TorchVersion = output.Split('+')[0];
+        }
+        catch (System.ComponentModel.Win32Exception) { }
+        return TorchVersion;
     }
 
     private static JsonElement? Run(string file, IEnumerable<string> args, string mode, string who)
