@@ -52,6 +52,7 @@ internal static class MemoryBench
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true };
+        ChildProcess.Apply(psi.Environment, ChildProcess.Environment("default"));
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(MemoryBench).Assembly.Location);
         foreach (var a in new[] { "--memory-child", I(micro), I(accumulation), I(o.MemorySteps), I(o.Threads), o.Data }) psi.ArgumentList.Add(a);
         using var proc = Process.Start(psi)!;

@@ -25,8 +25,7 @@ internal sealed class PairedRun : IDisposable
             RedirectStandardError = true,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var n in ChildProcess.ControlledVariables) psi.Environment.Remove(n);
-        foreach (var (k, v) in environment) psi.Environment[k] = v;
+        ChildProcess.Apply(psi.Environment, environment);
         var p = Process.Start(psi)!;
         p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line && !line.Contains("UserWarning", StringComparison.Ordinal)) Console.Error.WriteLine($"[{name}] {line}"); };
         p.BeginErrorReadLine();
