@@ -34,7 +34,7 @@ internal static class EmaBench
             var f = Fused(tensors, per, o.EmaIters);
             long step = 10;
             var m = Stats.MedianTime(o.EmaIters, () => ema.Update(model, step++));
-            var r = ChildProcess.PyTorch(o, "default", new[] { "ema", "--params", n.ToString(), "--tensors", tensors.ToString(), "--iters", o.EmaIters.ToString(), "--ema-decay", "0.999" });
+            var r = ChildProcess.PyTorch(o.Python, o.Threads, "default", new[] { "ema", "--params", n.ToString(), "--tensors", tensors.ToString(), "--iters", o.EmaIters.ToString(), "--ema-decay", "0.999" });
             var pf = r?.GetProperty("foreach").GetDouble() ?? double.NaN;
             var pp = r?.GetProperty("per_tensor").GetDouble() ?? double.NaN;
             Console.WriteLine($"round {round}: triad {Stats.Ms(t)} ms, fused {Stats.Ms(f)} ms, ModelEma.Update {Stats.Ms(m)} ms, PyTorch foreach {Stats.Ms(pf)} ms, per-tensor {Stats.Ms(pp)} ms");

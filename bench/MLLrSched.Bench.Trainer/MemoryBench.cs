@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using MLLrSched.Data;
 using MLLrSched.Models;
 using MLLrSched.Training;
@@ -53,6 +52,7 @@ internal static class MemoryBench
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true };
+        ChildProcess.Apply(psi.Environment, ChildProcess.Environment("default"));
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(MemoryBench).Assembly.Location);
         foreach (var a in new[] { "--memory-child", I(micro), I(accumulation), I(o.MemorySteps), I(o.Threads), o.Data }) psi.ArgumentList.Add(a);
         using var proc = Process.Start(psi)!;
@@ -74,7 +74,7 @@ internal static class MemoryBench
         // Enough samples that every configuration trains `steps` optimizer steps within one epoch on the same data.
         var data = FashionMnist.Load(args[5], train: true, imageShape: true).Take(512 * steps + 512, seed: 0);
         MLLrSched.Torch.Torch.ManualSeed(0);
-        using var model = ModelFactory.Cnn(new CnnOptions());
+        using var model = ModelFactory.Cnn(new CnnOptions(), MLLrSched.Torch.NativeBackend.Instance);
         var options = new TrainerOptions
         {
             Optimizer = Json("""{"type": "AdamW", "lr": 0.002, "weight_decay": 0.05}"""),
@@ -92,17 +92,11 @@ internal static class MemoryBench
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         File.WriteAllText("/proc/self/clear_refs", "5");
-        var before = Status("VmRSS");
+        var before = ProcessMemory.RssKib();
         var result = trainer.Fit(data);
         if (result.Steps != steps) throw new InvalidOperationException($"trained {result.Steps} steps, expected {steps}");
-        Console.WriteLine($$"""{"peak_kib": {{Status("VmHWM")}}, "before_kib": {{before}}}""");
+        Console.WriteLine($$"""{"peak_kib": {{ProcessMemory.PeakKib()}}, "before_kib": {{before}}}""");
         return 0;
-    }
-
-    private static long Status(string key)
-    {
-        var m = Regex.Match(File.ReadAllText("/proc/self/status"), key + @":\s+(\d+) kB");
-        return m.Success ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : throw new InvalidOperationException($"/proc/self/status has no {key}");
     }
 
     private static JsonElement Json(string s)

@@ -12,10 +12,14 @@ if (o.StepChild is { } model) return StepTimeBench.ChildMain(model, o);
 Torch.NumThreads = o.Threads;
 Console.WriteLine($"MLLrSched trainer benchmark — libtorch {Torch.Version}, {Environment.ProcessorCount} CPUs " +
                   $"({CpuModel()}), threads {Torch.NumThreads} on both sides, .NET {Environment.Version}");
+if (ChildProcess.InheritedClearedVariables() is { Count: > 0 } cleared)
+    Console.WriteLine($"removed from every child's environment (each library runs as it comes): {string.Join(" ", cleared)}");
+Console.WriteLine($"load average at start: {LoadAverage.Now()}");
 Console.WriteLine();
 if (o.Sections.Contains("step")) StepTimeBench.Run(o);
 if (o.Sections.Contains("ema")) EmaBench.Run(o);
 if (o.Sections.Contains("memory")) MemoryBench.Run(o);
+Console.WriteLine($"load average at the end: {LoadAverage.Now()}");
 return 0;
 
 static string CpuModel()

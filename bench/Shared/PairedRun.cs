@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace MLLrSched.Bench.Trainer;
+namespace MLLrSched.Bench;
 
 /// <summary>
 /// Runs several training processes side by side but never at the same time: each waits on stdin, and on "go" trains
 /// one block of steps, prints "block SECONDS" and waits again. The processes take turns block by block (the order
 /// rotates every block) with a short pause between turns, so a slow spell on a shared machine hits every contender's
 /// neighbouring blocks alike, and the ratio of two processes' times in the same block cycle is a paired measurement.
+/// A contender may append its resident memory to the block line ("block SECONDS RSS_KIB"); <see cref="Rss"/> holds it.
 /// </summary>
 internal sealed class PairedRun : IDisposable
 {
@@ -24,8 +25,7 @@ internal sealed class PairedRun : IDisposable
             RedirectStandardError = true,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var n in ChildProcess.ControlledVariables) psi.Environment.Remove(n);
-        foreach (var (k, v) in environment) psi.Environment[k] = v;
+        ChildProcess.Apply(psi.Environment, environment);
         var p = Process.Start(psi)!;
         p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line && !line.Contains("UserWarning", StringComparison.Ordinal)) Console.Error.WriteLine($"[{name}] {line}"); };
         p.BeginErrorReadLine();
@@ -33,11 +33,19 @@ internal sealed class PairedRun : IDisposable
         _names.Add(name);
     }
 
+    /// <summary>The contenders' names, in the order they were added.</summary>
+    public IReadOnlyList<string> Names => _names;
+
+    /// <summary>After <see cref="Run"/>: resident memory in KiB at the end of each block, per contender (NaN where a
+    /// contender did not report it).</summary>
+    public double[][] Rss { get; private set; } = [];
+
     /// <summary>Runs <paramref name="blocks"/> block cycles; returns seconds[contender][block].</summary>
     public double[][] Run(int blocks, TimeSpan gap)
     {
         for (var i = 0; i < _procs.Count; i++) Expect(i, "ready");
         var times = _procs.Select(_ => new double[blocks]).ToArray();
+        Rss = _procs.Select(_ => Enumerable.Repeat(double.NaN, blocks).ToArray()).ToArray();
         for (var b = 0; b < blocks; b++)
             for (var k = 0; k < _procs.Count; k++)
             {
@@ -48,7 +56,9 @@ internal sealed class PairedRun : IDisposable
                 var line = ReadLine(i);
                 if (!line.StartsWith("block ", StringComparison.Ordinal))
                     throw new InvalidOperationException($"{_names[i]}: expected 'block SECONDS', got '{line}'");
-                times[i][b] = double.Parse(line[6..], CultureInfo.InvariantCulture);
+                var fields = line[6..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                times[i][b] = double.Parse(fields[0], CultureInfo.InvariantCulture);
+                if (fields.Length > 1) Rss[i][b] = double.Parse(fields[1], CultureInfo.InvariantCulture);
             }
         foreach (var p in _procs)
         {

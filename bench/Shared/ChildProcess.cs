@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 
-namespace MLLrSched.Bench.Trainer;
+namespace MLLrSched.Bench;
 
 /// <summary>
 /// Runs one measurement in a fresh process — this benchmark's own executable (child modes) or torch_train.py — with
@@ -11,11 +11,35 @@ internal static class ChildProcess
 {
     public static string TorchVersion { get; private set; } = "?";
 
-    /// <summary>The environment variables a run mode controls (removed from the inherited environment first).</summary>
+    /// <summary>The environment variables a run mode sets.</summary>
     public static readonly string[] ControlledVariables = { "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OMP_WAIT_POLICY" };
 
     /// <summary>
-    /// The environment of every process in a run. "default": none of <see cref="ControlledVariables"/>. "tuned":
+    /// Prefixes of the variables removed from every child's inherited environment before the mode's are set: the
+    /// allocator's and the math libraries' tuning knobs (glibc malloc, OpenMP, libgomp, OpenBLAS, MKL, ATen's kernel
+    /// dispatch). Each library then runs as it comes, with only the mode's settings; e.g. OPENBLAS_L2_SIZE=512 or
+    /// OPENBLAS_CORETYPE, set in some shells for reproducible golden data, make OpenBLAS's matrix products several times
+    /// slower and would slow the OpenBLAS-based side (Debian's libtorch and PyTorch) but not TorchSharp's MKL.
+    /// </summary>
+    public static readonly string[] ClearedPrefixes = { "MALLOC_", "OMP_", "GOMP_", "KMP_", "OPENBLAS_", "GOTO", "MKL_", "ATEN_CPU_CAPABILITY" };
+
+    private static bool Cleared(string name) => ClearedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
+
+    /// <summary>The cleared variables this process inherited (they do not reach the children), as "NAME=value".</summary>
+    public static IReadOnlyList<string> InheritedClearedVariables() =>
+        System.Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(Cleared).Order()
+            .Select(k => $"{k}={System.Environment.GetEnvironmentVariable(k)}").ToArray();
+
+    /// <summary>Sets <paramref name="environment"/> (a child's, inherited) to the run mode's: the cleared variables
+    /// removed, then the mode's set.</summary>
+    public static void Apply(IDictionary<string, string?> environment, IReadOnlyDictionary<string, string> mode)
+    {
+        foreach (var name in environment.Keys.Where(Cleared).ToArray()) environment.Remove(name);
+        foreach (var (k, v) in mode) environment[k] = v;
+    }
+
+    /// <summary>
+    /// The environment of every process in a run (see <see cref="Apply"/>). "default": none of <see cref="ClearedPrefixes"/>. "tuned":
     /// glibc's mmap threshold fixed at its 32 MiB maximum and no heap trimming, so a step's large activation buffers
     /// are reused instead of being mapped, faulted in and unmapped every step; and OpenMP workers that sleep instead
     /// of spinning between parallel regions, so they do not take a core from OpenBLAS's own worker during a GEMM.
@@ -44,28 +68,45 @@ internal static class ChildProcess
         ? new[] { typeof(ChildProcess).Assembly.Location }
         : Array.Empty<string>();
 
-    public static JsonElement? PyTorch(BenchOptions o, string mode, IEnumerable<string> args)
+    /// <summary>Runs torch_train.py with <paramref name="args"/> and <paramref name="threads"/> threads under
+    /// <paramref name="python"/>; returns its JSON result, or null (said on the console) when it failed.</summary>
+    public static JsonElement? PyTorch(string python, int threads, string mode, IEnumerable<string> args)
     {
         var all = new List<string> { Path.Combine(AppContext.BaseDirectory, "torch_train.py") };
         all.AddRange(args);
         all.Add("--threads");
-        all.Add(o.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var r = Run(o.Python, all, mode, "PyTorch");
+        all.Add(threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var r = Run(python, all, mode, "PyTorch");
         if (r is { } root)
         {
             TorchVersion = root.GetProperty("torch_version").GetString() ?? "?";
-            var threads = root.GetProperty("threads").GetInt32();
-            if (threads != o.Threads) Console.WriteLine($"warning: PyTorch ran with {threads} threads, not {o.Threads}");
+            var ran = root.GetProperty("threads").GetInt32();
+            if (ran != threads) Console.WriteLine($"warning: PyTorch ran with {ran} threads, not {threads}");
         }
         return r;
+    }
+
+    /// <summary>The torch version <paramref name="python"/> imports (e.g. "2.6.0"), or "?".</summary>
+    public static string PythonTorchVersion(string python)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "-c", "import torch; print(torch.__version__)" }) psi.ArgumentList.Add(a);
+            using var proc = Process.Start(psi)!;
+            var output = proc.StandardOutput.ReadToEnd().Trim();
+            proc.WaitForExit();
+            if (proc.ExitCode == 0 && output.Length > 0) TorchVersion = output.Split('+')[0];
+        }
+        catch (System.ComponentModel.Win32Exception) { }
+        return TorchVersion;
     }
 
     private static JsonElement? Run(string file, IEnumerable<string> args, string mode, string who)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var name in ControlledVariables) psi.Environment.Remove(name);
-        foreach (var (k, v) in Environment(mode)) psi.Environment[k] = v;
+        Apply(psi.Environment, Environment(mode));
         try
         {
             using var proc = Process.Start(psi)!;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace MLLrSched.Bench.Trainer;
+namespace MLLrSched.Bench;
 
 internal static class Stats
 {

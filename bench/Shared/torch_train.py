@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""PyTorch side of bench/MLLrSched.Bench.Trainer (torch 1.13, CPU).
+"""PyTorch side of bench/MLLrSched.Bench.Trainer and bench/MLLrSched.Bench.TorchSharp (torch 1.13 or 2.x, CPU).
 
 train: trains the model given as nn.Sequential source (printed by ModelFactory.MlpPyTorchCode / CnnPyTorchCode) on
 Fashion-MNIST with AdamW + OneCycleLR + clip_grad_norm_ + an EMA of the weights updated every step. Batches come either
 from indexing the whole training tensor with a fresh randperm slice (the fastest hand-written loop, --loader index) or
 from torch.utils.data.DataLoader over a TensorDataset with shuffle=True (the idiomatic loop, --loader dataloader).
-Prints the median seconds per optimizer step over blocks of --every steps after --warmup steps (JSON, last line).
+Prints the median seconds per optimizer step over blocks of --every steps after --warmup steps (JSON, last line). In
+paired mode each block line also carries the process's resident memory in KiB ("block SECONDS RSS_KIB").
 
 ema: median seconds of one EMA update of --params float32 parameters in --tensors tensors, timm ModelEmaV3's
 foreach form (_foreach_mul_ + _foreach_add_) and AveragedModel's per-tensor form.
@@ -39,7 +40,8 @@ ap.add_argument("--weight-decay", type=float, default=0.05)
 ap.add_argument("--max-norm", type=float, default=1.0)
 ap.add_argument("--ema-decay", type=float, default=0.999)
 ap.add_argument("--label-smoothing", type=float, default=0.1)
-ap.add_argument("--foreach", type=int, default=0, help="AdamW foreach (1.13's CPU default is the single-tensor loop)")
+ap.add_argument("--foreach", type=int, default=0, help="AdamW foreach (the CPU default, foreach=None, is the single-tensor loop)")
+ap.add_argument("--fused", type=int, default=0, help="AdamW fused=True (torch >= 2.4 has a fused CPU kernel)")
 ap.add_argument("--loader", choices=["index", "dataloader"], default="index",
                 help="index: batches by indexing the training tensor with a randperm slice; "
                      "dataloader: torch.utils.data.DataLoader(TensorDataset, shuffle=True), the idiomatic loop")
@@ -52,6 +54,14 @@ a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
 result = {"torch_version": torch.__version__, "threads": torch.get_num_threads()}
+
+
+def rss_kib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
 
 
 def median_time(fn, iters):
@@ -98,7 +108,10 @@ n = x_all.shape[0]
 
 model = eval(a.model_code, {"nn": nn})
 model.train()
-opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay, foreach=bool(a.foreach))
+if a.fused:
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay, fused=True)
+else:
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay, foreach=bool(a.foreach))
 sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps)
 
 # EMA as timm's ModelEmaV3 (foreach over parameters and floating buffers, integer buffers copied); the first update
@@ -176,7 +189,7 @@ while step < a.steps:
     if step % a.every == 0:
         stamps.append((step, time.perf_counter()))
         if a.paired:
-            print(f"block {stamps[-1][1] - go!r}", flush=True)
+            print(f"block {stamps[-1][1] - go!r} {rss_kib()}", flush=True)
             if step < a.steps:
                 wait_for_go()
 
