@@ -42,7 +42,8 @@ public sealed class TorchSharpEngine : IEngine
     private static string Describe()
     {
         var devices = torch.cuda.is_available() ? $"CUDA ({torch.cuda.device_count()} device(s)) and CPU" : "CPU";
-        return $"TorchSharp {TorchSharpVersion}, libtorch {TorchSharpBackend.Instance.LibtorchVersion}, {devices}";
+        var mkl = MklReproducibility.Setting is { } setting ? $"; {setting}" : "";
+        return $"TorchSharp {TorchSharpVersion}, libtorch {TorchSharpBackend.Instance.LibtorchVersion}, {devices}{mkl}";
     }
 
     /// <inheritdoc />

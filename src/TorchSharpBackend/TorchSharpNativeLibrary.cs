@@ -21,6 +21,7 @@ internal static class TorchSharpNativeLibrary
     /// <exception cref="InvalidOperationException">The native library or libtorch does not load.</exception>
     public static void EnsureLoaded()
     {
+        MklReproducibility.ApplyOnce();   // before libtorch (and MKL) load, when nothing has loaded them yet
         try
         {
             Load();
