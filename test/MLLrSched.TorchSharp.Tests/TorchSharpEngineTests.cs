@@ -85,7 +85,7 @@ public sealed class TorchSharpEngineTests
         var engine = EngineRegistry.Load("torchsharp");
         var optedOut = Environment.GetEnvironmentVariable("MLLRSCHED_MKL_CBWR") == "0";
         var userSetting = Environment.GetEnvironmentVariable("MKL_CBWR");
-        if (!optedOut && (userSetting is null || userSetting == "AUTO,STRICT")) StringAssert.Contains(engine.Description, "; MKL_CBWR=AUTO,STRICT");
+        if (!optedOut && (userSetting is null || userSetting == "AUTO,STRICT")) StringAssert.Contains(engine.Description, "MKL_CBWR=AUTO,STRICT");
         using var scope = torch.NewDisposeScope();
         var rng = new Random(3);
         var differing = new List<string>();
