@@ -42,7 +42,8 @@ public sealed class TorchSharpEngine : IEngine
     private static string Describe()
     {
         var devices = torch.cuda.is_available() ? $"CUDA ({torch.cuda.device_count()} device(s)) and CPU" : "CPU";
-        return $"TorchSharp {TorchSharpVersion}, libtorch {TorchSharpBackend.Instance.LibtorchVersion}, {devices}";
+        var settings = ProcessSettings.Applied is { Count: > 0 } applied ? $"; process settings: {string.Join(", ", applied)}" : "";
+        return $"TorchSharp {TorchSharpVersion}, libtorch {TorchSharpBackend.Instance.LibtorchVersion}, {devices}{settings}";
     }
 
     /// <inheritdoc />

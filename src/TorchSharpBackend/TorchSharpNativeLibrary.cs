@@ -21,6 +21,7 @@ internal static class TorchSharpNativeLibrary
     /// <exception cref="InvalidOperationException">The native library or libtorch does not load.</exception>
     public static void EnsureLoaded()
     {
+        ProcessSettings.ApplyOnce();   // before libtorch (MKL, libgomp) loads, when nothing has loaded it yet
         try
         {
             Load();
