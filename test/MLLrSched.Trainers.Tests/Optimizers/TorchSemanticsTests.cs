@@ -108,6 +108,9 @@ public class TorchSemanticsTests
         static string Str(JsonElement root, string key) => root.TryGetProperty(key, out var v) ? v.GetString()! : "(not recorded)";
         var own = Kernels(Golden.Root);
         var set26 = Kernels(Golden26.Root);
+        var recorded = Str(Golden26.Root, "openblas_core");
+        if (BlasKernels.OpenBlasCore != recorded)
+            return $"this process's OpenBLAS runs {BlasKernels.OpenBlasCore} kernels, the 2.6 set was made with {recorded} (set OPENBLAS_CORETYPE={recorded} to run it)";
         if (own != set26) return $"the engine's own set ({NativeGoldenName}) was made with {own}, the 2.6 set with {set26}";
         var worst = GoldenParityTests.Run(new NullContext(), Golden.Root, "SGD_plain", fused: false, GoldenParityTests.Exact, assert: false);
         return worst.Rel == 0 ? null
