@@ -41,6 +41,7 @@ readonly PACKAGES=(
   ca-certificates procps                            # TLS for NuGet/apt; ps/pkill for tests that look at processes
   "libicu76|libicu77|libicu78|libicu74|libicu72"    # .NET globalization (dotnet refuses to start without ICU)
   "libssl3t64|libssl3" zlib1g                       # .NET crypto/TLS and compression
+  fonts-dejavu-core fontconfig                      # a font for the charts' text (SkiaSharp finds it through fontconfig)
 )
 # Installed when the suite has them, skipped with a warning line otherwise.
 readonly OPTIONAL_PACKAGES=(dataset-fashion-mnist)

@@ -5,10 +5,11 @@
 #   python3-torch        PyTorch 1.13 on the same libtorch: the oracle for golden data and benchmarks
 #   python3-sklearn      scikit-learn's bundled CSV datasets (digits, breast cancer, diabetes) for samples/PackageConsumer
 #   dataset-fashion-mnist  the real Fashion-MNIST IDX files (/usr/share/datasets/fashion-mnist)
+#   fonts-dejavu-core, fontconfig  a font for the charts' text (ScottPlot draws through SkiaSharp, which asks fontconfig)
 #   cmake, g++, make     to build the native shim
 set -euo pipefail
 
-packages=(libtorch-dev libopenblas0-pthread python3-torch python3-sklearn dataset-fashion-mnist cmake g++ make)
+packages=(libtorch-dev libopenblas0-pthread python3-torch python3-sklearn dataset-fashion-mnist fonts-dejavu-core fontconfig cmake g++ make)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
