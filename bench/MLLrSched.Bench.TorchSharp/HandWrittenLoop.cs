@@ -17,7 +17,7 @@ namespace MLLrSched.Bench.TorchSharp;
 /// </summary>
 internal static class HandWrittenLoop
 {
-    public static int Main(StepChildOptions o, bool scoped)
+    public static int Run(StepChildOptions o, bool scoped)
     {
         _ = new TorchSharpEngine();   // loads TorchSharp's native library, with a clear message when it cannot
         torch.set_num_threads(o.Threads);

@@ -10,9 +10,9 @@ if (o.Child is { } child)
     var c = new StepChildOptions(o.Model, o.Data, o.BatchSize, o.Steps, o.Warmup, o.Every, o.Threads, o.Paired);
     return child switch
     {
-        "trainer" => TrainerStepChild.Main(new TorchSharpEngine().Backend, c),
-        "loop" => HandWrittenLoop.Main(c, scoped: false),
-        "loop-scoped" => HandWrittenLoop.Main(c, scoped: true),
+        "trainer" => TrainerStepChild.Run(new TorchSharpEngine().Backend, c),
+        "loop" => HandWrittenLoop.Run(c, scoped: false),
+        "loop-scoped" => HandWrittenLoop.Run(c, scoped: true),
         _ => throw new ArgumentException($"Unknown child '{child}'. Valid: trainer, loop, loop-scoped."),
     };
 }

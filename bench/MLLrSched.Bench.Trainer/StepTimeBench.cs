@@ -103,7 +103,7 @@ internal static class StepTimeBench
     }
 
     /// <summary>The child: trains <paramref name="key"/> through the real Trainer on the native engine.</summary>
-    public static int ChildMain(string key, BenchOptions o) => TrainerStepChild.Main(NativeBackend.Instance, new StepChildOptions(
+    public static int ChildMain(string key, BenchOptions o) => TrainerStepChild.Run(NativeBackend.Instance, new StepChildOptions(
         key, o.Data, o.BatchSize, key == "cnn" ? o.CnnSteps : o.MlpSteps, key == "cnn" ? o.CnnWarmup : o.Warmup, o.Every, o.Threads, o.Paired));
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);

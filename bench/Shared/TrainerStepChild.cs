@@ -17,7 +17,7 @@ internal sealed record StepChildOptions(string Model, string Data, int BatchSize
 /// </summary>
 internal static class TrainerStepChild
 {
-    public static int Main(IBackend backend, StepChildOptions o)
+    public static int Run(IBackend backend, StepChildOptions o)
     {
         backend.NumThreads = o.Threads;
         var image = o.Model == "cnn";

@@ -7,7 +7,7 @@ namespace MLLrSched.TorchSharpBackend;
 /// <summary>
 /// The backend seam over TorchSharp: tensors are <see cref="TorchSharpTensor"/>, scopes are TorchSharp dispose scopes,
 /// and models are TorchSharp modules wrapped in <see cref="TorchSharpModel"/>. Capabilities (<see cref="TryGet{T}"/>):
-/// <see cref="IModuleBuilder"/> only. No fused kernels: policies take their tensor-op path, which computes the same
+/// <see cref="Backend.Modules.IModuleBuilder"/> only. No fused kernels: policies take their tensor-op path, which computes the same
 /// float operations as PyTorch. Applications normally reach it through <see cref="TorchSharpEngine"/>
 /// (<c>EngineRegistry.Load("torchsharp")</c>), which also checks that TorchSharp's native library loads.
 /// </summary>
@@ -117,7 +117,7 @@ public sealed class TorchSharpBackend : IBackend
     }
 
     /// <inheritdoc />
-    /// <remarks>Offers <see cref="IModuleBuilder"/> (<see cref="TorchSharpModuleBuilder"/>); no fused kernels.</remarks>
+    /// <remarks>Offers <see cref="Backend.Modules.IModuleBuilder"/> (<see cref="TorchSharpModuleBuilder"/>); no fused kernels.</remarks>
     public T? TryGet<T>() where T : class => TorchSharpModuleBuilder.Instance as T;
 
     /// <inheritdoc />

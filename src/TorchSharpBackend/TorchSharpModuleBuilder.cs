@@ -1,7 +1,7 @@
 using MLLrSched.Backend;
 using MLLrSched.Backend.Modules;
 using TorchSharp;
-using nn = TorchSharp.torch.nn;
+using Nn = TorchSharp.torch.nn;
 using TorchModule = TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>;
 
 namespace MLLrSched.TorchSharpBackend;
@@ -14,7 +14,7 @@ namespace MLLrSched.TorchSharpBackend;
 /// <c>reset_parameters</c> does, drawing from the default generator (<c>ManualSeed</c>) block by block in the order of the
 /// spec; norms start at weight 1, bias 0, mean 0, variance 1.
 /// </summary>
-/// <remarks>The model is built on the CPU and then moved, as PyTorch code usually does (<c>nn.Sequential(...).to(device)</c>),
+/// <remarks>The model is built on the CPU and then moved, as PyTorch code usually does (<c>Nn.Sequential(...).to(device)</c>),
 /// so a seed gives the same initial weights on every device.</remarks>
 public sealed class TorchSharpModuleBuilder : IModuleBuilder
 {
@@ -43,16 +43,16 @@ public sealed class TorchSharpModuleBuilder : IModuleBuilder
     /// <summary>The TorchSharp module for <paramref name="spec"/> on the CPU (the caller owns it).</summary>
     public static TorchModule Create(ModuleSpec spec) => spec switch
     {
-        LinearSpec l => nn.Linear(l.InFeatures, l.OutFeatures, hasBias: l.Bias),
-        Conv2dSpec c => nn.Conv2d(c.InChannels, c.OutChannels, c.KernelSize, stride: c.Stride, padding: c.Padding, bias: c.Bias),
-        BatchNormSpec { Spatial: true } b => nn.BatchNorm2d(b.NumFeatures),
-        BatchNormSpec b => nn.BatchNorm1d(b.NumFeatures),
-        LayerNormSpec n => nn.LayerNorm(n.NormalizedShape),
+        LinearSpec l => Nn.Linear(l.InFeatures, l.OutFeatures, hasBias: l.Bias),
+        Conv2dSpec c => Nn.Conv2d(c.InChannels, c.OutChannels, c.KernelSize, stride: c.Stride, padding: c.Padding, bias: c.Bias),
+        BatchNormSpec { Spatial: true } b => Nn.BatchNorm2d(b.NumFeatures),
+        BatchNormSpec b => Nn.BatchNorm1d(b.NumFeatures),
+        LayerNormSpec n => Nn.LayerNorm(n.NormalizedShape),
         ActivationSpec a => Activation(a),
-        DropoutSpec d => nn.Dropout(d.P),
-        MaxPool2dSpec p => nn.MaxPool2d(p.KernelSize),
-        FlattenSpec => nn.Flatten(),
-        UnflattenSpec u => nn.Unflatten(1, u.Shape.Select(s => (long)s).ToArray()),
+        DropoutSpec d => Nn.Dropout(d.P),
+        MaxPool2dSpec p => Nn.MaxPool2d(p.KernelSize),
+        FlattenSpec => Nn.Flatten(),
+        UnflattenSpec u => Nn.Unflatten(1, u.Shape.Select(s => (long)s).ToArray()),
         SequentialSpec s => Sequential(s),
         null => throw new ArgumentNullException(nameof(spec)),
         _ => throw new NotSupportedException($"The TorchSharp engine cannot build {spec.GetType().Name} ({spec.ToPyTorch()})."),
@@ -60,17 +60,17 @@ public sealed class TorchSharpModuleBuilder : IModuleBuilder
 
     private static TorchModule Activation(ActivationSpec a) => a.Kind switch
     {
-        "relu" => nn.ReLU(),
-        "gelu" => nn.GELU(),
-        "silu" => nn.SiLU(),
-        "tanh" => nn.Tanh(),
-        "sigmoid" => nn.Sigmoid(),
-        "leaky_relu" => nn.LeakyReLU(0.01),
-        "elu" => nn.ELU(1.0),
+        "relu" => Nn.ReLU(),
+        "gelu" => Nn.GELU(),
+        "silu" => Nn.SiLU(),
+        "tanh" => Nn.Tanh(),
+        "sigmoid" => Nn.Sigmoid(),
+        "leaky_relu" => Nn.LeakyReLU(0.01),
+        "elu" => Nn.ELU(1.0),
         _ => throw new ArgumentException($"Unknown activation '{a.Kind}'. Valid: {string.Join(", ", ActivationSpec.Kinds)}."),
     };
 
-    // Children in order, named "0", "1", ... like nn.Sequential; built one after another so the random draws come in
+    // Children in order, named "0", "1", ... like Nn.Sequential; built one after another so the random draws come in
     // PyTorch's order. A failure part-way disposes what was already built.
     private static TorchModule Sequential(SequentialSpec spec)
     {
@@ -78,7 +78,7 @@ public sealed class TorchSharpModuleBuilder : IModuleBuilder
         try
         {
             for (var i = 0; i < spec.Blocks.Count; i++) children.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture), Create(spec.Blocks[i])));
-            return nn.Sequential(children.ToArray());
+            return Nn.Sequential(children.ToArray());
         }
         catch
         {

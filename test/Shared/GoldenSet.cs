@@ -29,7 +29,7 @@ internal sealed class GoldenSet
 
     /// <summary>The sets present, e.g. ["torch-1.13", "torch-2.6"].</summary>
     public static string[] Available =>
-        Directory.Exists(Root) ? Directory.GetDirectories(Root, "torch-*").Select(Path.GetFileName).Order().ToArray()! : [];
+        Directory.Exists(Root) ? Directory.GetDirectories(Root, "torch-*").Select(d => Path.GetFileName(d)!).Order().ToArray() : [];
 
     /// <summary>"major.minor" of a version string such as "1.13.0", "1.13.0a0" or "2.6.0+cpu".</summary>
     public static string SeriesOf(string version)

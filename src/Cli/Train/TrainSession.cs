@@ -105,14 +105,16 @@ internal sealed class TrainSession : IDisposable
         }
 
         // What: the config (given, or recorded in the checkpoint), and the engine.
+        string? configEngine = null;   // a resume without --config takes the engine the checkpoint's config names
         if (_a.Config != null)
         {
             _cfg = RunConfig.Load(_a.Config);
             _configPath = Path.GetFullPath(_a.Config);
+            configEngine = _cfg.Engine is { } e && e != "auto" ? e : null;
         }
         else if (checkpoint == null)
             throw new CliException(ExitCodes.InvalidInput, "--config is required for a new run (it may be left out only with --resume, whose checkpoint records its config).");
-        LoadEngine(_a.Engine ?? (_cfg?.Engine is { } e && e != "auto" ? e : null));
+        LoadEngine(_a.Engine ?? configEngine);
         if (checkpoint != null)
         {
             var changes = CompareWithCheckpoint(checkpoint);

@@ -38,12 +38,12 @@ public sealed class Adadelta : Optimizer
         : base(groups, defaults, Arguments, semantics) { }
 
     /// <summary>PyTorch 2.x keeps <c>step</c> as a 0-dim float32 tensor, 1.13 as a Python int.</summary>
-    protected override IReadOnlyList<(string Key, bool Integer)> TensorScalarState => Behaviour.StepAsTensorEverywhere ? Step : [];
+    protected override IReadOnlyList<(string Key, bool Integer)> TensorScalarState => Behaviour.StepAsTensorEverywhere ? StepState : [];
 
     /// <inheritdoc />
-    protected override IReadOnlyList<(string Key, bool Integer)> NumberState => Behaviour.StepAsTensorEverywhere ? [] : Step;
+    protected override IReadOnlyList<(string Key, bool Integer)> NumberState => Behaviour.StepAsTensorEverywhere ? [] : StepState;
 
-    private static readonly (string Key, bool Integer)[] Step = [("step", true)];
+    private static readonly (string Key, bool Integer)[] StepState = [("step", true)];
 
     /// <inheritdoc />
     protected override void StepCore()
