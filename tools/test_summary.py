@@ -29,7 +29,7 @@ def read_project(leg_dir, name):
     rc = int(open(rc_file).read().strip() or "1") if os.path.exists(rc_file) else None
     log = open(log_file, errors="replace").read() if os.path.exists(log_file) else ""
     counts = dict(total=0, executed=0, passed=0, failed=0)
-    skips, problem = [], None
+    skips, failures, problem = [], [], None
     if os.path.exists(trx):
         root = ET.parse(trx).getroot()
         c = root.find("t:ResultSummary/t:Counters", NS)
@@ -38,6 +38,8 @@ def read_project(leg_dir, name):
             counts = dict(total=get("total"), executed=get("executed"), passed=get("passed"),
                           failed=get("failed") + get("error") + get("timeout") + get("aborted"))
         for r in root.iterfind("t:Results/t:UnitTestResult", NS):
+            if r.get("outcome") in ("Failed", "Error", "Timeout", "Aborted"):
+                failures.append((r.get("testName", "?"), failure_text(r)))
             if r.get("outcome") in ("NotExecuted", "Inconclusive"):
                 msg = r.find("t:Output/t:ErrorInfo/t:Message", NS)
                 skips.append((msg.text or "").strip().splitlines()[0] if msg is not None and msg.text else "(no reason given)")
@@ -55,7 +57,15 @@ def read_project(leg_dir, name):
         problem = "crashed"  # dotnet test failed although no test did: the host died or never started
     if problem is None and counts["total"] == 0:
         problem = "ran no test"
-    return counts, skips, problem
+    return counts, skips, failures, problem
+
+
+def failure_text(result, max_lines=12):
+    """A failed test's message and the first frames of its stack, shortened for a CI log."""
+    msg = result.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=NS).strip()
+    stack = result.findtext("t:Output/t:ErrorInfo/t:StackTrace", default="", namespaces=NS).strip()
+    lines = msg.splitlines()[:max_lines] + [l for l in stack.splitlines() if "MLLrSched" in l][:2]
+    return "\n".join("    " + l.rstrip()[:400] for l in lines) or "    (no message)"
 
 
 def main():
@@ -64,6 +74,7 @@ def main():
     problems = collections.defaultdict(list)
     skip_reasons = collections.Counter()
     projects = 0
+    failed_tests = []
     for leg_dir in sorted(d for d in glob.glob(os.path.join(results, "*")) if os.path.isdir(d)):
         leg = os.path.basename(leg_dir)
         for check in sorted(glob.glob(os.path.join(leg_dir, "*.check"))):
@@ -77,7 +88,9 @@ def main():
         names = sorted({os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(leg_dir, "*.rc"))})
         for name in names:
             projects += 1
-            counts, skips, problem = read_project(leg_dir, name)
+            counts, skips, failures, problem = read_project(leg_dir, name)
+            for test, text in failures:
+                failed_tests.append(f"failed: {test} — {name} ({leg})\n{text}")
             passed += counts["passed"]
             failed += counts["failed"]
             skipped += counts["total"] - counts["executed"]
@@ -86,6 +99,8 @@ def main():
             if problem:
                 failed += 1
                 problems[problem].append(f"{name} ({leg})")
+    for line in failed_tests:
+        print(line)
     for reason, n in sorted(skip_reasons.items(), key=lambda kv: -kv[1]):
         print(f"skipped {n}: {reason}")
     if problems.get("crashed"):

@@ -41,7 +41,12 @@ public static class Cli
     /// <paramref name="signal"/> (KILL, TERM, INT) once a stdout line matches, and stops reading.</summary>
     public static CliResult Run(string workDir, IEnumerable<string> args, Func<string, bool>? stopWhen = null, string signal = "KILL", int timeoutMs = 120_000)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        // Through env --default-signal=INT: a shell starts background jobs with SIGINT ignored, the test host inherits
+        // that when CI runs it so, and .NET keeps an inherited SIG_IGN (as a background job should), so a SIGINT sent
+        // below would be lost. The CLI is meant to be tested as a terminal runs it, with SIGINT at its default.
+        var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(Dll());
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
