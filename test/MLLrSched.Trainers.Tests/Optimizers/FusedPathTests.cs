@@ -1,3 +1,4 @@
+using MLLrSched.Tests.PolicySuite;
 using MLLrSched.Backend;
 using MLLrSched.Optimizers;
 using MLLrSched.Torch;
@@ -50,7 +51,7 @@ public class FusedPathTests
     {
         var fused = Run(spec, fusedKernels: true);
         var plain = Run(spec, fusedKernels: false);
-        var worst = new GoldenParityTests.Worst();
+        var worst = new Deviation();
         for (var i = 0; i < fused.Length; i++) worst.Add($"param {i}", fused[i], plain[i]);
         TestContext.WriteLine($"{label}: fused vs tensor ops, max diff relative to each tensor's scale {worst.Rel:G3}");
         Assert.IsLessThanOrEqualTo(Tolerance, worst.Rel, $"{label}: {worst.Where}");

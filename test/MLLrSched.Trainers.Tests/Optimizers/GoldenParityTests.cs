@@ -1,3 +1,4 @@
+using MLLrSched.Tests.PolicySuite;
 using System.Text.Json;
 using MLLrSched.Backend;
 using MLLrSched.Optimizers;
@@ -88,7 +89,7 @@ public class GoldenParityTests
     /// <summary>Runs golden case <paramref name="name"/> of <paramref name="root"/> and asserts it within
     /// <paramref name="how"/>; returns the worst error. <paramref name="semantics"/> adds <c>"torch_semantics"</c> to the
     /// case's spec; <paramref name="configure"/> adjusts the optimizer before the first step.</summary>
-    internal static Worst Run(TestContext context, JsonElement root, string name, bool fused, Comparison how,
+    internal static Deviation Run(TestContext context, JsonElement root, string name, bool fused, Comparison how,
         string? semantics = null, Action<Optimizer>? configure = null, bool assert = true)
     {
         var c = Golden.Case(root, name);
@@ -104,7 +105,7 @@ public class GoldenParityTests
         var losses = c.GetProperty("losses").EnumerateArray().Select(x => x.GetDouble()).ToArray();
         var trajectory = c.GetProperty("trajectory");
         var isLbfgs = optimizer is Lbfgs;
-        var worst = new Worst();
+        var worst = new Deviation();
         var steps = Math.Min(losses.Length, how.Horizon);
         for (var step = 0; step < steps; step++)
         {
@@ -174,7 +175,7 @@ public class GoldenParityTests
     }
 
     /// <summary>Checks the final state's structure; its values too when <paramref name="worst"/> is given.</summary>
-    private static void CheckState(JsonElement expected, OptimizerState actual, Worst? worst)
+    private static void CheckState(JsonElement expected, OptimizerState actual, Deviation? worst)
     {
         var ids = expected.EnumerateObject().Select(p => long.Parse(p.Name)).Order().ToArray();
         CollectionAssert.AreEqual(ids, actual.State.Keys.Order().ToArray(), "parameters with state");
@@ -222,39 +223,8 @@ public class GoldenParityTests
             problem.LossAndGrad(adam, step);
             adam.Step();
         }
-        var worst = new Worst();
+        var worst = new Deviation();
         foreach (var p in expected.EnumerateObject()) worst.Add(p.Name, problem.Param(p.Name).ToArray<float>(), Golden.Data(p.Value));
         Assert.IsGreaterThan(1e-3, worst.Rel, "L2 decay must not pass for decoupled decay");
-    }
-
-    /// <summary>Tracks the worst error over everything compared, each tensor's error relative to its own scale
-    /// (max |a − e| / max |e|), the measure tools/golden/cpu_variation.py uses.</summary>
-    internal sealed class Worst
-    {
-        public double Rel;
-        public long Count;
-        public string Where = "-";
-
-        public void Add(string where, float[] actual, float[] expected)
-        {
-            Assert.HasCount(expected.Length, actual, where);
-            Count += actual.Length;
-            double scale = 0, diff = 0;
-            var at = -1;
-            for (var i = 0; i < actual.Length; i++)
-            {
-                scale = Math.Max(scale, Math.Abs((double)expected[i]));
-                var d = Math.Abs((double)actual[i] - expected[i]);
-                if (double.IsNaN(d) && !(float.IsNaN(actual[i]) && float.IsNaN(expected[i]))) d = double.PositiveInfinity;
-                if (d > diff) { diff = d; at = i; }
-            }
-            if (diff == 0) return;
-            var rel = scale > 0 ? diff / scale : double.PositiveInfinity;
-            if (rel > Rel)
-            {
-                Rel = rel;
-                Where = $"{where}[{at}]: {actual[at]:R} vs {expected[at]:R}";
-            }
-        }
     }
 }

@@ -6,40 +6,11 @@ using MLLrSched.Training;
 
 namespace MLLrSched.Trainers.Tests.Training;
 
-/// <summary>Clipping against torch.nn.utils.clip_grad_norm_ / clip_grad_value_ and timm's AGC (tools/golden/training.py).</summary>
+/// <summary>Clipping on the native engine beyond the golden cases (those run for every engine in the policy suite,
+/// test/Shared/PolicySuite/ClippingTests.cs).</summary>
 [TestClass]
 public class GradientClippingTests
 {
-    public static IEnumerable<object[]> Cases =>
-        Golden.Load("training/clipping.json").GetProperty("cases").EnumerateArray()
-            .Select((c, i) => new object[] { $"{c.GetProperty("kind").GetString()}#{i}", c });
-
-    [TestMethod]
-    [DynamicData(nameof(Cases))]
-    public void MatchesPyTorch(string id, JsonElement c)
-    {
-        using var scope = TensorScope.Open();
-        var ps = c.GetProperty("params").EnumerateArray().Select(p => Golden.Float(p).RequiresGrad_()).ToArray();
-        var grads = c.GetProperty("grads").EnumerateArray().ToArray();
-        for (var i = 0; i < ps.Length; i++) ps[i].Grad = Golden.Float(grads[i]);
-        switch (c.GetProperty("kind").GetString())
-        {
-            case "norm":
-                var total = GradientClipping.ClipGradNorm(ps, c.GetProperty("max_norm").GetDouble(), Golden.Num(c.GetProperty("norm_type")));
-                var expectedTotal = c.GetProperty("total_norm").GetDouble();
-                Assert.AreEqual(expectedTotal, total, 1e-6 * expectedTotal + 1e-9, $"{id}: total norm");
-                break;
-            case "value":
-                GradientClipping.ClipGradValue(ps, c.GetProperty("clip_value").GetDouble());
-                break;
-            case "agc":
-                GradientClipping.AdaptiveClipGrad(ps, c.GetProperty("clip_factor").GetDouble(), c.GetProperty("eps").GetDouble());
-                break;
-        }
-        var clipped = c.GetProperty("clipped").EnumerateArray().ToArray();
-        for (var i = 0; i < ps.Length; i++) Golden.AssertClose(clipped[i], ps[i].Grad!, $"{id} grad {i}", 1e-6, 1e-7);
-    }
-
     [TestMethod]
     public void NonFiniteNormRaisesWhenAskedAndIsReportedOtherwise()
     {
