@@ -1,7 +1,7 @@
-using MLLrSched.Tests.PolicySuite;
 using MLLrSched.Backend;
 using MLLrSched.Optimizers;
 using MLLrSched.Torch;
+using MLLrSched.Tests.PolicySuite;
 
 namespace MLLrSched.Trainers.Tests.Optimizers;
 

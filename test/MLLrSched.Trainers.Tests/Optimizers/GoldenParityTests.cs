@@ -1,9 +1,9 @@
-using MLLrSched.Tests.PolicySuite;
 using System.Text.Json;
 using MLLrSched.Backend;
 using MLLrSched.Optimizers;
 using MLLrSched.Torch;
 using MLLrSched.Trainers.Tests.Support;
+using MLLrSched.Tests.PolicySuite;
 
 namespace MLLrSched.Trainers.Tests.Optimizers;
 

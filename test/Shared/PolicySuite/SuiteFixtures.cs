@@ -5,6 +5,7 @@ using MLLrSched.Data;
 using MLLrSched.Optimizers;
 using MLLrSched.Training;
 using MLLrSched.Training.Policies;
+using MLLrSched.Tests.Shared;
 
 namespace MLLrSched.Tests.PolicySuite;
 
@@ -34,21 +35,9 @@ internal static class SuiteFixtures
 
     public static IModel Mlp(int inputs = 8, int hidden = 16, int outputs = 3, long seed = 7) => Build(MlpSpec(inputs, hidden, outputs), seed);
 
-    /// <summary>n samples of uniform features, labels from a fixed linear rule.</summary>
-    public static InMemoryDataset Classification(int n, int features = 8, int classes = 3, int seed = 1)
-    {
-        var rng = new Random(seed);
-        var x = new float[n * features];
-        for (var i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
-        var y = new long[n];
-        for (var i = 0; i < n; i++)
-        {
-            double s = 0;
-            for (var j = 0; j < features; j++) s += x[i * features + j] * (j % 3 - 1);
-            y[i] = Math.Clamp((long)Math.Floor((s + 1.5) / 3 * classes), 0, classes - 1);
-        }
-        return InMemoryDataset.ForClassification(x, [features], y, classes, "synthetic");
-    }
+    /// <summary>n samples of uniform features, labels from a fixed linear rule (<see cref="SyntheticData"/>).</summary>
+    public static InMemoryDataset Classification(int n, int features = 8, int classes = 3, int seed = 1) =>
+        SyntheticData.Classification(n, features, classes, seed);
 
     /// <summary>n samples, targets = <paramref name="scale"/> × a fixed smooth function of the features.</summary>
     public static InMemoryDataset Regression(int n, int features = 6, int width = 1, int seed = 2, float scale = 1)
