@@ -6,5 +6,6 @@
 #                         --every N --ema-params N --memory-steps N --python PATH --data DIR
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$root/tools/build-native.sh" >&2   # the native shim the benchmark loads (incremental: seconds when built)
 dotnet build "$root/bench/MLLrSched.Bench.Trainer" -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet "$root/bench/MLLrSched.Bench.Trainer/bin/Release/net10.0/MLLrSched.Bench.Trainer.dll" "$@"
